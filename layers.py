@@ -154,7 +154,9 @@ class Layer:
         self._check_input(x, where)
         out = self._forward(x)
         self.prev_in, self.prev_out = x, out
-        return out
+        # A copy, so that editing the returned array cannot change the stored
+        # prev_out that gradient() and backward() read.
+        return out.copy()
 
     def gradient(self):
         """Jacobian at the last forward pass: (N, K_out, K_in), rows = outputs."""
@@ -219,7 +221,7 @@ class InputLayer(ElementwiseLayer):
     """Z-score the features with the statistics of a training set.
 
     Formula:  out = (x - mean) / std, mean and std per column of `data`
-              (std with ddof=1; a column with std 0 is divided by 1).
+              (std with ddof=1; a constant column is divided by 1).
     Jacobian: diag(1 / std), the same for every row; shape (N, K, K).
 
     Input:  data (M, K) with M >= 2 rows, at construction.
@@ -237,7 +239,10 @@ class InputLayer(ElementwiseLayer):
             )
         self.mean_x = data.mean(axis=0, keepdims=True)
         std = data.std(axis=0, ddof=1, keepdims=True)
-        self.std_x = np.where(std == 0, 1.0, std)
+        # Not just std == 0: a constant column of 0.1 has a rounded mean and so a
+        # tiny nonzero std (~1e-17) that would blow the column up.
+        constant = data.max(axis=0, keepdims=True) == data.min(axis=0, keepdims=True)
+        self.std_x = np.where(constant | (std == 0), 1.0, std)
 
     def _check_input(self, x, where):
         _check_width(x, self.mean_x.shape[1], where)
@@ -545,7 +550,10 @@ class LogLoss(Objective):
         J = -mean_n sum_k [y ln(yhat + eps) + (1 - y) ln(1 - yhat + eps)]
 
     Gradient: -(y - yhat) / (yhat (1 - yhat) + eps) / N, shape (N, K).
-    eps = 1e-7 keeps both finite at yhat = 0 and yhat = 1.
+    eps = 1e-7 keeps both finite at yhat = 0 and yhat = 1. This gradient (the
+    homework's formula) differs from the exact derivative of eval by terms of
+    order eps / (yhat (1 - yhat)): negligible unless yhat is within ~1e-5 of 0
+    or 1. Behind a LogisticSigmoidLayer it backpropagates exactly (yhat - y) / N.
     """
 
     needs_probabilities = True
@@ -622,6 +630,8 @@ def numerical_gradient(f, x, h=1e-6):
     Input:  f maps an array shaped like x to a number (e.g. an objective's
             eval with y fixed); x array of any shape; step h > 0.
     Output: array shaped like x, d f / d x[idx] ~ (f(x + h e) - f(x - h e)) / 2h.
+    f is called 2 x.size + 1 times; the last call is f(x), so anything f
+    stores (e.g. weights it assigns to a layer) is left at x.
     """
     x = np.array(x, dtype=np.float64)
     if not h > 0:
@@ -635,6 +645,7 @@ def numerical_gradient(f, x, h=1e-6):
         minus = float(f(x))
         x[idx] = saved
         grad[idx] = (plus - minus) / (2 * h)
+    f(x)
     return grad
 
 
@@ -715,8 +726,8 @@ def _part_relu():
 def _part_sigmoid():
     print("== Figure 4: Sigmoid, Theory Q1(c)  (eps = 1e-7 on the diagonal)")
     _print_activation("Sigmoid", LogisticSigmoidLayer())
-    print("(the homework's printout shows a 3-column first row: a typesetting slip; "
-          "the Jacobian is 4 x 4.)")
+    print("(the homework's printout shows its first two rows with 3 columns: a typesetting "
+          "slip; the Jacobian is 4 x 4.)")
 
 
 def _part_tanh():
@@ -747,7 +758,8 @@ def _part_objectives():
         print(f"{label} Gradient:")
         gradient = objective.gradient(target, prediction)
         print(repr(gradient.item()) if gradient.size == 1 else gradient)
-    print("(Theory Q3(b) rounds the log loss to 0.2231437; ln(0.8000001) gives 0.22314343.)")
+    print("(Theory Q3(b) writes J = 0.2231437, a slip: -ln(0.8000001) = 0.22314343, "
+          "as the program printed.)")
 
 
 ANSWER_KEY_PARTS = {
