@@ -1,0 +1,394 @@
+"""Time and memory of every layer's forward and backward pass.
+
+    python benchmarks/bench_layers.py            # the full run (under a minute)
+    python benchmarks/bench_layers.py --quick    # small sizes, a smoke run
+
+Prints three tables:
+
+1. forward and backward time of each layer at N = 256 rows, K = 2048
+   columns, and the peak memory of backward (tracemalloc sees numpy's
+   arrays), with the target "backward peak < 6 N K 8 bytes", i.e. at most
+   six (N, K) float64 arrays;
+2. backward against the route through the materialised Jacobian,
+   einsum('ni,nij->nj', g, layer.gradient()), at a size where the
+   (N, K, K) Jacobian still fits (N = 128, K = 256);
+3. the ratio to PyTorch autograd on one thread, when torch is importable,
+   with the target "softmax forward + backward within 2x of PyTorch".
+
+Times are medians over --repeats runs after one warm-up run. numpy's BLAS
+(used only by the fully connected layer) runs on one thread by default, like
+everything else here: on a busy machine a second BLAS thread that waits for
+a free core can make a matrix product many times slower, which would
+measure the machine rather than the layer. Limiting it needs
+threadpoolctl (pinned in requirements.txt); without it the library's
+default applies and the header says so.
+"""
+
+import argparse
+import contextlib
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+import layers
+
+try:
+    import threadpoolctl
+except ImportError:  # optional: reports and limits the BLAS threads
+    threadpoolctl = None
+
+try:
+    import torch
+except ImportError:  # optional: only for the comparison in part 3
+    torch = None
+
+MIB = 2**20
+PEAK_TARGET = 6          # backward peak < PEAK_TARGET * N * K * 8 bytes
+TORCH_TARGET = 2.0       # softmax forward + backward within 2x of PyTorch
+TORCH_INSTALL = "pip install torch==2.13.0"
+
+LAYER_NAMES = [
+    "InputLayer",
+    "FullyConnectedLayer",
+    "LinearLayer",
+    "ReLULayer",
+    "LogisticSigmoidLayer",
+    "TanhLayer",
+    "SoftmaxLayer",
+]
+
+
+# --------------------------------------------------------------------------
+# Inputs and layers
+# --------------------------------------------------------------------------
+
+def make_case(n, k, seed=0):
+    """Seeded inputs x, upstream gradients g and training data for InputLayer."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, k))
+    g = rng.standard_normal((n, k))
+    data = 3.0 + 2.0 * rng.standard_normal((n, k))
+    return x, g, data
+
+
+def make_layer(name, k, data):
+    if name == "InputLayer":
+        return layers.InputLayer(data)
+    if name == "FullyConnectedLayer":
+        return layers.FullyConnectedLayer(k, k, rng=np.random.default_rng(1))
+    return getattr(layers, name)()
+
+
+def jacobian_route(layer, g):
+    """dL/dx through the Jacobian itself (the fully connected one is a single matrix)."""
+    jacobian = layer.gradient()
+    if jacobian.ndim == 2:
+        return np.einsum("ni,ij->nj", g, jacobian)
+    return np.einsum("ni,nij->nj", g, jacobian)
+
+
+# --------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------
+
+def times_ms(steps, repeats):
+    """Wall times in ms of each function in `steps`: one list of `repeats` per step.
+
+    One warm-up round first. The steps run interleaved, so a change in the
+    machine's load hits all of them alike. The garbage collector is off while
+    timing, as in timeit.
+    """
+    for step in steps:
+        step()
+    times = [[] for _ in steps]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for step, bucket in zip(steps, times):
+                start = time.perf_counter()
+                step()
+                bucket.append(1e3 * (time.perf_counter() - start))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return times
+
+
+def median_ms(steps, repeats):
+    """Median wall time in ms of each function in `steps` (see times_ms)."""
+    return [statistics.median(bucket) for bucket in times_ms(steps, repeats)]
+
+
+def peak_bytes(prepare, measured):
+    """Bytes allocated at the peak of measured(), above what prepare() left.
+
+    The result of measured() counts: it is memory the call needs.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        prepare()
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        result = measured()
+        peak = tracemalloc.get_traced_memory()[1]
+        del result
+    finally:
+        tracemalloc.stop()
+    return peak - baseline
+
+
+@contextlib.contextmanager
+def blas_limit(threads):
+    """Run numpy's BLAS on `threads` threads (0: the library's default) where possible."""
+    if threads == 0 or threadpoolctl is None:
+        yield
+        return
+    with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+        yield
+
+
+def blas_threads():
+    """Threads of each BLAS loaded in this process, e.g. 'openblas 1', as text."""
+    if threadpoolctl is None:
+        return "the library's default, one per CPU (threadpoolctl is not installed)"
+    pools = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    described = [f"{pool['internal_api']} {pool['num_threads']}" for pool in pools]
+    return ", ".join(described) or "none found"
+
+
+# --------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------
+
+def print_table(headers, rows):
+    """Plain-text table: number columns right-aligned, the others left-aligned."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    columns = range(len(headers))
+    widths = [max(len(line[i]) for line in [headers, *rows]) for i in columns]
+
+    def is_number(text):
+        return text[:1].isdigit() or text == "-"
+
+    numeric = [all(is_number(row[i]) for row in rows) for i in columns]
+
+    def line(cells):
+        return "  ".join(
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(cells, widths, numeric)
+        ).rstrip()
+
+    print(line(headers))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+
+
+def print_header(args, sizes):
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    wanted = "library default" if args.blas_threads == 0 else args.blas_threads
+    print("Layer benchmark: time and memory of forward and backward (float64)")
+    print(f"  python       {platform.python_version()} on {platform.machine()}")
+    print(f"  numpy        {np.__version__}, BLAS {blas['name']} {blas.get('version', '')}")
+    print(f"  BLAS threads {blas_threads()} (--blas-threads {wanted}); numpy's elementwise ops: 1")
+    print(f"  CPUs         {cpus} (usable by this process: {usable}); load average {load}")
+    for variable in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        print(f"  {variable:<12} {os.environ.get(variable, '(unset)')}")
+    print(f"  torch        {torch.__version__ if torch is not None else 'not importable'}")
+    mode = "quick (smoke run, small sizes)" if args.quick else "full"
+    print(f"  run          {mode}; median of {args.repeats} repeats after a warm-up")
+    print(f"  sizes        {sizes}")
+
+
+# --------------------------------------------------------------------------
+# The three parts
+# --------------------------------------------------------------------------
+
+def bench_layers(n, k, repeats):
+    """Part 1: forward and backward time, backward peak memory."""
+    x, g, data = make_case(n, k)
+    unit = n * k * 8
+    rows, met = [], []
+    for name in LAYER_NAMES:
+        layer = make_layer(name, k, data)
+        # Forward then backward, as in training; each timed on its own.
+        forward_ms, backward_ms = times_ms(
+            [lambda: layer.forward(x), lambda: layer.backward(g)], repeats
+        )
+        both_ms = [forward + backward for forward, backward in zip(forward_ms, backward_ms)]
+        peak = peak_bytes(lambda: layer.forward(x), lambda: layer.backward(g))
+        ok = peak < PEAK_TARGET * unit
+        met.append(ok)
+        rows.append([
+            name,
+            f"{statistics.median(forward_ms):.2f}",
+            f"{statistics.median(backward_ms):.2f}",
+            f"{statistics.median(both_ms):.2f}",
+            f"{min(both_ms):.2f}",
+            f"{peak / MIB:.2f}",
+            f"{peak / unit:.2f}",
+            "pass" if ok else "FAIL",
+        ])
+    print(f"\n1. Forward and backward, N = {n}, K = {k} (one (N, K) float64 array is "
+          f"{unit / MIB:.2f} MiB)")
+    print("   times: medians; fwd+bwd also its minimum. Memory: backward's peak above what "
+          "forward left, its result included")
+    print_table(
+        ["layer", "forward ms", "backward ms", "fwd+bwd ms", "fwd+bwd min", "bwd peak MiB",
+         "x N*K*8", f"peak < {PEAK_TARGET}*N*K*8"],
+        rows,
+    )
+    return met
+
+
+def bench_jacobian_route(n, k, repeats):
+    """Part 2: backward against einsum with the materialised Jacobian."""
+    x, g, data = make_case(n, k)
+    rows = []
+    for name in LAYER_NAMES:
+        layer = make_layer(name, k, data)
+        layer.forward(x)
+        backward_ms, jacobian_ms = median_ms(
+            [lambda: layer.backward(g), lambda: jacobian_route(layer, g)], repeats
+        )
+        backward_peak = peak_bytes(lambda: layer.forward(x), lambda: layer.backward(g))
+        jacobian_peak = peak_bytes(lambda: layer.forward(x), lambda: jacobian_route(layer, g))
+        error = layers.relative_error(layer.backward(g), jacobian_route(layer, g))
+        rows.append([
+            name,
+            f"{backward_ms:.3f}",
+            f"{jacobian_ms:.3f}",
+            f"{jacobian_ms / backward_ms:.1f}",
+            f"{backward_peak / MIB:.2f}",
+            f"{jacobian_peak / MIB:.2f}",
+            f"{jacobian_peak / backward_peak:.0f}",
+            f"{error:.0e}",
+        ])
+    print(f"\n2. backward(g) against einsum('ni,nij->nj', g, gradient()), N = {n}, K = {k}")
+    print(f"   the Jacobian route's time and memory include building the Jacobian, "
+          f"{n * k * k * 8 / MIB:.0f} MiB at (N, K, K);")
+    print("   the fully connected layer's Jacobian is one (K, K) matrix, so its route is "
+          "einsum('ni,ij->nj', g, gradient())")
+    print_table(
+        ["layer", "backward ms", "jacobian ms", "speed-up", "bwd peak MiB", "jac peak MiB",
+         "memory ratio", "rel. diff"],
+        rows,
+    )
+
+
+def torch_cases(k, data):
+    """(layer name, numpy layer, torch function of x) for the same computation."""
+    fully_connected = make_layer("FullyConnectedLayer", k, data)
+    weight = torch.from_numpy(fully_connected.weights.T.copy())  # torch stores (out, in)
+    bias = torch.from_numpy(fully_connected.biases[0].copy())
+    return [
+        ("FullyConnectedLayer", fully_connected,
+         lambda x: torch.nn.functional.linear(x, weight, bias)),
+        ("ReLULayer", layers.ReLULayer(), torch.relu),
+        ("LogisticSigmoidLayer", layers.LogisticSigmoidLayer(), torch.sigmoid),
+        ("TanhLayer", layers.TanhLayer(), torch.tanh),
+        ("SoftmaxLayer", layers.SoftmaxLayer(), lambda x: torch.softmax(x, dim=1)),
+    ]
+
+
+def bench_torch(n, k, repeats):
+    """Part 3: forward + backward against PyTorch autograd on one thread."""
+    if torch is None:
+        print(f"\n3. PyTorch comparison SKIPPED: torch is not importable. To enable it, run "
+              f"`{TORCH_INSTALL}` (the CPU build) in a separate environment; the course pack "
+              "itself does not need torch.")
+        return None
+    torch.set_num_threads(1)
+    x, g, data = make_case(n, k)
+    # Only x requires a gradient: torch then computes dL/dx alone, as backward() does.
+    x_torch = torch.from_numpy(x.copy()).requires_grad_(True)
+    g_torch = torch.from_numpy(g.copy())
+
+    rows, softmax_ok = [], None
+    for name, layer, function in torch_cases(k, data):
+        def numpy_step():
+            layer.forward(x)
+            return layer.backward(g)
+
+        def torch_step():
+            x_torch.grad = None
+            function(x_torch).backward(g_torch)
+            return x_torch.grad
+
+        numpy_ms, torch_ms = median_ms([numpy_step, torch_step], repeats)
+        error = layers.relative_error(numpy_step(), torch_step().numpy())
+        ratio = numpy_ms / torch_ms
+        target = "-"
+        if name == "SoftmaxLayer":
+            softmax_ok = ratio <= TORCH_TARGET
+            target = "pass" if softmax_ok else "FAIL"
+        rows.append([name, f"{numpy_ms:.2f}", f"{torch_ms:.2f}", f"{ratio:.2f}",
+                     f"{error:.0e}", target])
+
+    print(f"\n3. Against PyTorch {torch.__version__} autograd: forward + backward(g), float64, "
+          f"N = {n}, K = {k}")
+    print(f"   threads: torch {torch.get_num_threads()} (torch.set_num_threads(1)); numpy "
+          f"elementwise 1, BLAS {blas_threads()}")
+    print("   rel. diff: backward(g) against torch's x.grad (sigmoid and tanh differ by the "
+          "eps = 1e-7 convention)")
+    print_table(
+        ["layer", "numpy ms", "torch ms", "numpy/torch", "rel. diff",
+         f"softmax within {TORCH_TARGET:g}x"],
+        rows,
+    )
+    return softmax_ok
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed runs per measurement, the median is reported "
+                             "(default 15; 5 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes for a smoke run (seconds; not a measurement)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="threads for numpy's BLAS (default 1; 0 keeps the library's default)")
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 5 if args.quick else 15
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.blas_threads < 0:
+        parser.error("--blas-threads must be 0 (library default) or more")
+
+    if args.quick:
+        sizes = {"layers": (64, 256), "jacobian": (32, 64)}
+    else:
+        sizes = {"layers": (256, 2048), "jacobian": (128, 256)}
+
+    with blas_limit(args.blas_threads):
+        print_header(args, "parts 1 and 3: N={}, K={}; part 2: N={}, K={}".format(
+            *sizes["layers"], *sizes["jacobian"]))
+        memory_met = bench_layers(*sizes["layers"], args.repeats)
+        bench_jacobian_route(*sizes["jacobian"], args.repeats)
+        softmax_ok = bench_torch(*sizes["layers"], args.repeats)
+
+    print("\nTargets")
+    print(f"  backward peak < {PEAK_TARGET}*N*K*8 bytes: {sum(memory_met)} of {len(memory_met)} "
+          "layers pass")
+    if softmax_ok is None:
+        print(f"  softmax forward+backward within {TORCH_TARGET:g}x of PyTorch: not measured "
+              "(torch not importable)")
+    else:
+        print(f"  softmax forward+backward within {TORCH_TARGET:g}x of PyTorch: "
+              f"{'pass' if softmax_ok else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
