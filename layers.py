@@ -471,8 +471,10 @@ class SoftmaxLayer(Layer):
 
     def _backward(self, grad_in):
         s = self.prev_out
-        weighted = grad_in * s
-        return weighted - s * weighted.sum(axis=1, keepdims=True)
+        grad_dot_s = (grad_in * s).sum(axis=1, keepdims=True)
+        grad_out = grad_in - grad_dot_s
+        grad_out *= s
+        return grad_out
 
 
 # --------------------------------------------------------------------------
