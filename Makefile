@@ -7,6 +7,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
 CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 # Every recipe finds the environment's python, jupyter and pytest first.
@@ -25,7 +26,8 @@ venv: $(STAMP)
 
 ## lab: open the course in JupyterLab at the first notebook (token authentication stays on)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
 
 ## test: everything: layers.py unit and property tests, every notebook under nbval, the browser check
 test: $(STAMP)
