@@ -29,7 +29,7 @@ Conventions (the same in every notebook):
 Inputs are validated (a clear exception names the layer and the fix) and are
 never modified in place. All arithmetic is float64.
 
-Run ``python layers.py`` for the answer key of the source homework.
+Run ``python layers.py`` for the answer key of the source homework (homework.py).
 """
 
 import numpy as np
@@ -666,143 +666,12 @@ def relative_error(a, b):
 
 
 # --------------------------------------------------------------------------
-# The answer key: `python layers.py [part ...]`
+# `python layers.py` prints the homework's answer key, which lives in homework.py
 # --------------------------------------------------------------------------
 
-HOMEWORK_H = np.array([[1.0, 2.0, 3.0, 4.0]])
-HOMEWORK_W = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
-
-
-def homework_fully_connected():
-    """The fully connected layer of the homework's Figure 1.
-
-    The homework's numbers come from numpy's legacy generator seeded with 0:
-    weights uniform in [-1e-4, 2e-4) drawn as a (size_out, size_in) array,
-    then the biases. Returns a FullyConnectedLayer(4, 2) holding them.
-    """
-    legacy = np.random.RandomState(0)
-    layer = FullyConnectedLayer(4, 2, rng=np.random.default_rng(0))
-    layer.weights = legacy.uniform(-1e-4, 2e-4, (2, 4)).T
-    layer.biases = legacy.uniform(-1e-4, 2e-4, (1, 2))
-    return layer
-
-
-def _print_activation(title, layer):
-    out = layer.forward(HOMEWORK_H)
-    print(title)
-    print(out)
-    print("Activation Gradient:")
-    print(layer.gradient()[0])
-
-
-def _part_fully_connected():
-    print("== Figure 1: Fully Connected (input h = [[1 2 3 4]])")
-    layer = homework_fully_connected()
-    print("Fully Connected:")
-    print(layer.forward(HOMEWORK_H))
-    print("Fully Connected Gradient:")
-    print(layer.gradient())
-    print("(weights and biases as the homework drew them: np.random.seed(0), uniform in "
-          "[-1e-4, 2e-4); the pack's own layers draw from [-1e-4, 1e-4).)")
-    print()
-    print("== Theory Q2: the gradient of a fully connected layer is W^T")
-    layer = FullyConnectedLayer(4, 2, rng=np.random.default_rng(0))
-    layer.weights = HOMEWORK_W
-    layer.forward(HOMEWORK_H)
-    print("W =")
-    print(HOMEWORK_W)
-    print("gradient() =")
-    print(layer.gradient())
-
-
-def _part_linear():
-    print("== Figure 2: Linear")
-    _print_activation("Linear", LinearLayer())
-
-
-def _part_relu():
-    print("== Figure 3: ReLU, Theory Q1(a)")
-    _print_activation("ReLU", ReLULayer())
-
-
-def _part_sigmoid():
-    print("== Figure 4: Sigmoid, Theory Q1(c)  (eps = 1e-7 on the diagonal)")
-    _print_activation("Sigmoid", LogisticSigmoidLayer())
-    print("(the homework's printout shows its first two rows with 3 columns: a typesetting "
-          "slip; the Jacobian is 4 x 4.)")
-
-
-def _part_tanh():
-    print("== Figure 5: TanH, Theory Q1(d)  (eps = 1e-7 on the diagonal)")
-    _print_activation("Tanh", TanhLayer())
-
-
-def _part_softmax():
-    print("== Figure 6: Softmax, Theory Q1(b)")
-    _print_activation("Softmax", SoftmaxLayer())
-    print("(Theory Q1(b) writes g1 = 0.03103085: that is the Jacobian's J[0, 0] = g1 (1 - g1); "
-          "g1 itself is 0.03205860, as printed above.)")
-
-
-def _part_objectives():
-    print("== Figure 7: Objective Layers, Theory Q3, Q5 (y = 0, yhat = 0.2) and Q4, Q6 "
-          "(y = [1, 0, 0], yhat = [0.2, 0.2, 0.6])")
-    y, yhat = np.array([[0.0]]), np.array([[0.2]])
-    y3, yhat3 = np.array([[1.0, 0.0, 0.0]]), np.array([[0.2, 0.2, 0.6]])
-    rows = [
-        ("Least Squares", SquaredError(), y, yhat),
-        ("Log Loss", LogLoss(), y, yhat),
-        ("Cross Entropy", CrossEntropy(), y3, yhat3),
-    ]
-    for label, objective, target, prediction in rows:
-        print(f"{label} Eval:")
-        print(repr(objective.eval(target, prediction)))
-        print(f"{label} Gradient:")
-        gradient = objective.gradient(target, prediction)
-        print(repr(gradient.item()) if gradient.size == 1 else gradient)
-    print("(Theory Q3(b) writes J = 0.2231437, a slip: -ln(0.8000001) = 0.22314343, "
-          "as the program printed.)")
-
-
-ANSWER_KEY_PARTS = {
-    "fc": _part_fully_connected,
-    "linear": _part_linear,
-    "relu": _part_relu,
-    "sigmoid": _part_sigmoid,
-    "tanh": _part_tanh,
-    "softmax": _part_softmax,
-    "objectives": _part_objectives,
-}
-
-
-def print_answer_key(parts=None):
-    """Print the homework's figures, computed by this module (all parts by default)."""
-    with np.printoptions(precision=8, suppress=False):
-        for i, part in enumerate(parts or ANSWER_KEY_PARTS):
-            if i:
-                print()
-            ANSWER_KEY_PARTS[part]()
-
-
-def main(argv=None):
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python layers.py",
-        description="Answer key: every figure of the source homework, computed by layers.py.",
-    )
-    parser.add_argument(
-        "parts",
-        nargs="*",
-        metavar="part",
-        help="which parts to print (default: all): " + ", ".join(ANSWER_KEY_PARTS),
-    )
-    args = parser.parse_args(argv)
-    unknown = [part for part in args.parts if part not in ANSWER_KEY_PARTS]
-    if unknown:
-        parser.error(f"unknown part {unknown[0]!r}; choose from {', '.join(ANSWER_KEY_PARTS)}")
-    print_answer_key(args.parts)
-
-
 if __name__ == "__main__":
-    main()
+    import sys
+
+    import homework
+
+    sys.exit(homework.main(prog="python layers.py"))
