@@ -1,44 +1,65 @@
 """Every number of the source homework, reproduced by layers.py.
 
-The document's numbers are rounded, so each check asks that our value lies
-within half a unit of the last printed digit (5e-9 for numpy's 8-decimal
-printout, 5e-8 for a 7-decimal theory answer; see homework_document.py).
-Where the document is wrong (its errata), the test pins the true value and
-asserts that the document's value is NOT what the layer gives.
+The numbers come from homework.py (FIGURES: the program's printout; THEORY:
+the hand-typed answers) and are never typed here. They are rounded, so each
+check asks that our value lies within half a unit of the last digit shown
+(``homework.tolerance``). Where the document is wrong (homework.ERRATA), the
+test pins the true value and asserts that the document's value is NOT what
+the layer gives.
 """
 
 import numpy as np
 import pytest
 
-import homework_document as doc
+import homework
 import layers
 
-H = np.array(doc.H, dtype=np.float64)
+H = homework.H
 
-# Figure 7 prints three floats in full (repr, 17 significant digits). We ask
-# for them up to round-off of a different evaluation order, nothing more.
-FULL_REPR_RTOL = 1e-12
+# A figure line without brackets is a Python float printed with repr (all 17
+# significant digits): we ask for it up to float64 round-off only.
+FULL_REPR = "exact"
 
 
-def assert_matches_print(actual, printed):
-    """actual agrees with a numpy printout to half a unit of each printed digit."""
-    expected, tolerance = doc.parse_printed(printed)
-    actual = np.asarray(actual, dtype=np.float64).reshape(-1, expected.shape[-1])
-    assert actual.shape == expected.shape
+def printed_block(figure, title):
+    """(values, tolerances) of one printed array of a figure."""
+    text = homework.figure_arrays(figure)[title]
+    if "[" not in text:
+        token = text.strip()
+        return np.array([[float(token)]]), np.array([[homework.tolerance(token, FULL_REPR)]])
+    return homework.parse_printed(text)
+
+
+def assert_within(actual, expected, tolerance, what):
+    """actual agrees with expected entry by entry, to the given tolerances."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64).reshape(expected.shape)
     error = np.abs(actual - expected)
-    assert np.all(error <= tolerance * (1 + 1e-9)), (
-        f"\nours:\n{actual!r}\nprinted:\n{printed}\nerror / tolerance:\n{error / tolerance}"
+    assert np.all(error <= np.asarray(tolerance) * (1 + 1e-9)), (
+        f"{what}\nours:\n{actual!r}\ndocument:\n{expected!r}\nerror / tolerance:\n{error / tolerance}"
     )
 
 
-def assert_matches_typed(actual, typed):
-    """actual agrees with hand-typed values to half a unit of each typed digit."""
-    typed = np.atleast_1d(np.asarray(typed))
-    expected = typed.astype(np.float64)
-    tolerance = np.vectorize(doc.typed_tolerance)(typed)
-    actual = np.asarray(actual, dtype=np.float64).reshape(expected.shape)
-    error = np.abs(actual - expected)
-    assert np.all(error <= tolerance * (1 + 1e-9)), f"ours {actual}, typed {typed}"
+def assert_matches_print(actual, figure, title):
+    """actual agrees with a figure's printout to half a unit of each printed digit."""
+    expected, tolerance = printed_block(figure, title)
+    actual = np.asarray(actual, dtype=np.float64)
+    assert actual.size == expected.size, f"{figure} / {title}: {actual.shape} vs {expected.shape}"
+    assert_within(actual, expected, tolerance, f"{figure} / {title}")
+
+
+def assert_matches_typed(actual, key, rule="typed"):
+    """actual agrees with THEORY[key] to half a unit of each typed digit.
+
+    rule="exact" for answers that are exact in real arithmetic (0.04 = 0.2^2).
+    """
+    if rule == "typed":
+        expected, tolerance = homework.typed(key)
+    else:
+        expected = np.asarray(homework.THEORY[key], dtype=np.float64)
+        tolerance = np.vectorize(lambda t: homework.tolerance(t, rule), otypes=[float])(
+            np.asarray(homework.THEORY[key]))
+    assert_within(actual, expected, tolerance, key)
 
 
 def forward_at_h(layer):
@@ -46,221 +67,300 @@ def forward_at_h(layer):
     return out, layer.gradient()
 
 
-def test_homework_input_is_the_documents_h():
-    np.testing.assert_array_equal(layers.HOMEWORK_H, doc.H)
-    assert layers.HOMEWORK_H.dtype == np.float64
+def figure_named(word):
+    """The FIGURES key whose title holds `word`, e.g. 'Softmax'."""
+    (figure,) = [name for name in homework.FIGURES if word in name]
+    return figure
+
+
+class TestTheInputs:
+    def test_h_is_the_input_the_linear_figure_prints(self):
+        # The identity layer prints its input: Figure 2 shows h itself.
+        values, _ = printed_block(figure_named("Linear"), "Linear")
+        np.testing.assert_array_equal(H, values)
+        assert H.dtype == np.float64 and H.shape == (1, 4)
+
+    def test_w_is_the_transpose_of_theory_q2s_answer(self):
+        values, _ = homework.typed("Q2 gradient")
+        np.testing.assert_array_equal(homework.W, values.T)
+
+    def test_eps_is_what_the_sigmoid_diagonal_shows(self):
+        # The exact derivative misses the typed diagonal; adding EPS hits it.
+        layer = layers.LogisticSigmoidLayer(eps=0)
+        layer.forward(H)
+        exact = np.diag(layer.gradient()[0])
+        expected, tolerance = homework.typed("Q1c sigmoid diagonal")
+        assert np.all(np.abs(exact - expected) > tolerance)
+        assert_within(exact + homework.EPS, expected, tolerance, "sigmoid diagonal + EPS")
 
 
 class TestFigure1FullyConnected:
-    figure = doc.figure_arrays("Figure 1: FC Layer")
+    figure = figure_named("FC Layer")
 
     def test_forward_matches_printout(self):
-        out = layers.homework_fully_connected().forward(layers.HOMEWORK_H)
+        out = homework.fully_connected().forward(H)
         assert out.shape == (1, 2)
-        assert_matches_print(out, self.figure["Fully Connected:"])
+        assert_matches_print(out, self.figure, "Fully Connected:")
 
     def test_gradient_matches_printout(self):
-        layer = layers.homework_fully_connected()
-        layer.forward(layers.HOMEWORK_H)
+        layer = homework.fully_connected()
+        layer.forward(H)
         gradient = layer.gradient()
         assert gradient.shape == (2, 4)  # (size_out, size_in): one matrix for every row
-        assert_matches_print(gradient, self.figure["Fully Connected Gradient:"])
+        assert_matches_print(gradient, self.figure, "Fully Connected Gradient:")
 
     def test_gradient_is_the_weights_transposed(self):
-        layer = layers.homework_fully_connected()
-        layer.forward(layers.HOMEWORK_H)
+        layer = homework.fully_connected()
+        layer.forward(H)
         np.testing.assert_array_equal(layer.gradient(), layer.weights.T)
 
-
-class TestTheoryQ2FullyConnectedGradient:
-    def test_homework_w_is_the_theorys_w(self):
-        np.testing.assert_array_equal(layers.HOMEWORK_W, doc.THEORY_W)
-
-    def test_gradient_is_w_transposed(self):
-        layer = layers.FullyConnectedLayer(4, 2, rng=np.random.default_rng(0))
-        layer.weights = doc.THEORY_W
-        layer.forward(H)
-        np.testing.assert_array_equal(layer.gradient(), doc.THEORY_W_TRANSPOSED)
+    def test_fully_connected_gives_a_fresh_layer_each_time(self):
+        first, second = homework.fully_connected(), homework.fully_connected()
+        assert first is not second
+        np.testing.assert_array_equal(first.weights, second.weights)
+        first.forward(H)
+        first.update_weights(np.ones((1, 2)), eta=1.0)  # changing one leaves the other alone
+        assert not np.array_equal(first.weights, second.weights)
+        np.testing.assert_array_equal(second.weights, homework.fully_connected().weights)
 
 
 # Figures 2, 3, 5, 6: output and Jacobian at h, as printed.
 PRINTED_ACTIVATIONS = [
-    pytest.param("Figure 2: Linear", "Linear", layers.LinearLayer, id="linear"),
-    pytest.param("Figure 3: ReLu", "ReLU", layers.ReLULayer, id="relu"),
-    pytest.param("Figure 5: TanH", "Tanh", layers.TanhLayer, id="tanh"),
-    pytest.param("Figure 6: Softmax", "Softmax", layers.SoftmaxLayer, id="softmax"),
+    pytest.param("Linear", "Linear", layers.LinearLayer, id="linear"),
+    pytest.param("ReLu", "ReLU", layers.ReLULayer, id="relu"),
+    pytest.param("TanH", "Tanh", lambda: layers.TanhLayer(eps=homework.EPS), id="tanh"),
+    pytest.param("Softmax", "Softmax", layers.SoftmaxLayer, id="softmax"),
 ]
 
 
-@pytest.mark.parametrize("figure, title, layer_class", PRINTED_ACTIVATIONS)
+@pytest.mark.parametrize("word, title, new_layer", PRINTED_ACTIVATIONS)
 class TestActivationFigures:
-    def test_output_matches_printout(self, figure, title, layer_class):
-        out, _ = forward_at_h(layer_class())
-        assert_matches_print(out, doc.figure_arrays(figure)[title])
+    def test_output_matches_printout(self, word, title, new_layer):
+        out, _ = forward_at_h(new_layer())
+        assert_matches_print(out, figure_named(word), title)
 
-    def test_jacobian_matches_printout(self, figure, title, layer_class):
-        _, jacobian = forward_at_h(layer_class())
+    def test_jacobian_matches_printout(self, word, title, new_layer):
+        _, jacobian = forward_at_h(new_layer())
         assert jacobian.shape == (1, 4, 4)
-        assert_matches_print(jacobian[0], doc.figure_arrays(figure)["Activation Gradient:"])
+        assert_matches_print(jacobian[0], figure_named(word), "Activation Gradient:")
 
 
-class TestTheoryQ1aReLU:
-    def test_jacobian_is_the_identity(self):
-        _, jacobian = forward_at_h(layers.ReLULayer())
-        np.testing.assert_array_equal(jacobian[0], np.eye(4))
-
-    def test_linear_jacobian_is_the_identity(self):
-        _, jacobian = forward_at_h(layers.LinearLayer())
-        np.testing.assert_array_equal(jacobian[0], np.eye(4))
+# Every theory answer: how layers.py computes it. The test below fails for a
+# THEORY key without an entry here, so no answer goes unchecked.
+Y, YHAT = homework.Y_BINARY, homework.YHAT_BINARY
+Y3, YHAT3 = homework.Y_ONE_HOT, homework.YHAT_THREE
+EPS = homework.EPS
 
 
-class TestFigure4AndTheoryQ1cSigmoid:
-    figure = doc.figure_arrays("Figure 4: Sigmoid")
+def _relu_jacobian():
+    return forward_at_h(layers.ReLULayer())[1][0]
 
-    def test_output_matches_printout(self):
-        out, _ = forward_at_h(layers.LogisticSigmoidLayer())
-        assert_matches_print(out, self.figure["Sigmoid"])
 
-    def test_output_matches_theory(self):
-        out, _ = forward_at_h(layers.LogisticSigmoidLayer())
-        assert_matches_typed(out, doc.THEORY_SIGMOID_G)
+def _softmax():
+    return forward_at_h(layers.SoftmaxLayer())
 
-    def test_jacobian_diagonal_matches_theory(self):
-        _, jacobian = forward_at_h(layers.LogisticSigmoidLayer())
-        assert_matches_typed(np.diag(jacobian[0]), doc.THEORY_SIGMOID_DIAGONAL)
+
+def _diagonal(layer):
+    return np.diag(forward_at_h(layer)[1][0])
+
+
+def _theory_q2():
+    layer = layers.FullyConnectedLayer(4, 2, rng=np.random.default_rng(0))
+    layer.weights = homework.W
+    layer.forward(H)
+    return layer.gradient()
+
+
+def _log_loss_gradient():
+    return layers.LogLoss(eps=EPS).gradient(Y, YHAT)
+
+
+THEORY_CHECKS = {
+    "Q1a relu jacobian": (_relu_jacobian, "typed"),
+    # Entry 0 is erratum 1 (TestErrata); g2..g4 are checked here, g2 to 11 decimals.
+    "Q1b softmax outputs": (lambda: _softmax()[0][0, 1:], "typed", slice(1, None)),
+    "Q1b softmax first row": (lambda: _softmax()[1][0, 0], "typed"),
+    "Q1b softmax jacobian": (lambda: _softmax()[1][0], "typed"),
+    "Q1c sigmoid outputs": (lambda: forward_at_h(layers.LogisticSigmoidLayer(eps=EPS))[0], "typed"),
+    "Q1c sigmoid diagonal": (lambda: _diagonal(layers.LogisticSigmoidLayer(eps=EPS)), "typed"),
+    "Q1d tanh outputs": (lambda: forward_at_h(layers.TanhLayer(eps=EPS))[0], "typed"),
+    "Q1d tanh diagonal": (lambda: _diagonal(layers.TanhLayer(eps=EPS)), "typed"),
+    "Q2 gradient": (_theory_q2, "exact"),
+    "Q3a squared error": (lambda: layers.SquaredError().eval(Y, YHAT), "exact"),
+    # With the target flipped to 1 the log loss is -ln(yhat + eps).
+    "Q3b ln(yhat + eps)": (lambda: -layers.LogLoss(eps=EPS).eval(1 - Y, YHAT), "typed"),
+    "Q3b ln(1 - yhat + eps)": None,  # erratum 2: TestErrata
+    "Q3b log loss": None,  # erratum 2: TestErrata
+    "Q4 yhat + eps": (lambda: YHAT3 + EPS, "typed"),
+    # With a one-hot target on class k the cross entropy is -ln(yhat_k + eps).
+    "Q4 ln(yhat + eps)": (
+        lambda: [-layers.CrossEntropy(eps=EPS).eval(np.eye(YHAT3.shape[1])[[k]], YHAT3)
+                 for k in range(YHAT3.shape[1])],
+        "typed",
+    ),
+    "Q4 cross entropy": (lambda: layers.CrossEntropy(eps=EPS).eval(Y3, YHAT3), "typed"),
+    "Q5a y - yhat": (lambda: Y - YHAT, "exact"),
+    "Q5a squared error gradient": (lambda: layers.SquaredError().gradient(Y, YHAT), "exact"),
+    "Q5b 1 - yhat": (lambda: 1 - YHAT, "exact"),
+    # gradient = -(y - yhat) / denominator, so denominator = (yhat - y) / gradient.
+    "Q5b yhat (1 - yhat) + eps": (lambda: (YHAT - Y) / _log_loss_gradient(), "typed"),
+    "Q5b (y - yhat) / (yhat (1 - yhat) + eps)": (lambda: -_log_loss_gradient(), "typed"),
+    "Q5b log loss gradient": (_log_loss_gradient, "typed"),
+    "Q6 cross entropy gradient": (lambda: layers.CrossEntropy(eps=EPS).gradient(Y3, YHAT3), "typed"),
+}
+
+
+def test_every_theory_answer_has_a_check():
+    assert set(THEORY_CHECKS) == set(homework.THEORY)
+
+
+@pytest.mark.parametrize("key", [key for key, check in THEORY_CHECKS.items() if check])
+def test_theory_answer(key):
+    compute, rule, *part = THEORY_CHECKS[key]
+    actual = np.asarray(compute(), dtype=np.float64)
+    if part:
+        expected, tolerance = homework.typed(key)
+        assert_within(actual, expected[part[0]], tolerance[part[0]], key)
+    else:
+        assert_matches_typed(actual, key, rule)
+
+
+class TestTheoryDiagonalsAndShapes:
+    @pytest.mark.parametrize("layer_class", [layers.LogisticSigmoidLayer, layers.TanhLayer])
+    def test_jacobian_is_diagonal(self, layer_class):
+        _, jacobian = forward_at_h(layer_class(eps=EPS))
         np.testing.assert_array_equal(jacobian[0], np.diag(np.diag(jacobian[0])))
 
-    def test_jacobian_matches_every_printed_nonzero(self):
-        _, jacobian = forward_at_h(layers.LogisticSigmoidLayer())
-        for i, row in enumerate(doc.printed_rows(self.figure["Activation Gradient:"])):
-            printed_diagonal = [token for token in row if float(token) != 0]
-            assert_matches_typed(jacobian[0, i, i], printed_diagonal)
+    def test_relu_and_linear_jacobians_are_the_identity(self):
+        for layer in (layers.ReLULayer(), layers.LinearLayer()):
+            np.testing.assert_array_equal(forward_at_h(layer)[1][0], np.eye(H.shape[1]))
 
-    def test_erratum_printed_jacobian_has_three_column_rows(self):
-        # The printout's first two rows have 3 columns, a typesetting slip:
-        # the Jacobian is 4 x 4, its off-diagonal entries exactly 0.
-        rows = doc.printed_rows(self.figure["Activation Gradient:"])
-        assert [len(row) for row in rows] == [3, 3, 4, 4]
-        _, jacobian = forward_at_h(layers.LogisticSigmoidLayer())
-        assert jacobian[0].shape == (4, 4)
-        assert np.count_nonzero(jacobian[0]) == 4
-
-    def test_printed_diagonal_includes_eps(self):
-        # The homework adds eps = 1e-7 to the diagonal; at 8 decimals it shows.
-        layer = layers.LogisticSigmoidLayer(eps=0)
-        layer.forward(H)
-        exact = np.diag(layer.gradient()[0])
-        expected = np.array(doc.THEORY_SIGMOID_DIAGONAL, dtype=float)
-        assert np.all(np.abs(exact - expected) > doc.typed_tolerance(doc.THEORY_SIGMOID_DIAGONAL[0]))
-        assert_matches_typed(exact + doc.THEORY_EPS, doc.THEORY_SIGMOID_DIAGONAL)
-
-
-class TestTheoryQ1dTanh:
-    def test_output_matches_theory(self):
-        out, _ = forward_at_h(layers.TanhLayer())
-        assert_matches_typed(out, doc.THEORY_TANH_G)
-
-    def test_jacobian_diagonal_matches_theory(self):
-        _, jacobian = forward_at_h(layers.TanhLayer())
-        assert_matches_typed(np.diag(jacobian[0]), doc.THEORY_TANH_DIAGONAL)
-        np.testing.assert_array_equal(jacobian[0], np.diag(np.diag(jacobian[0])))
-
-    def test_printed_diagonal_includes_eps(self):
+    def test_tanh_diagonal_includes_eps(self):
         layer = layers.TanhLayer(eps=0)
         layer.forward(H)
         exact = np.diag(layer.gradient()[0])
-        expected = np.array(doc.THEORY_TANH_DIAGONAL, dtype=float)
-        assert np.all(np.abs(exact - expected) > doc.typed_tolerance(doc.THEORY_TANH_DIAGONAL[0]))
-        assert_matches_typed(exact + doc.THEORY_EPS, doc.THEORY_TANH_DIAGONAL)
+        expected, tolerance = homework.typed("Q1d tanh diagonal")
+        assert np.all(np.abs(exact - expected) > tolerance)
+        assert_within(exact + EPS, expected, tolerance, "tanh diagonal + EPS")
 
 
-class TestTheoryQ1bSoftmax:
-    def test_outputs_g2_to_g4_match_theory(self):
-        # g2 is typed with 11 decimals: checked to 5e-12.
-        out, _ = forward_at_h(layers.SoftmaxLayer())
-        assert_matches_typed(out[0, 1:], doc.THEORY_SOFTMAX_G[1:])
+class TestFigure4Sigmoid:
+    figure = figure_named("Sigmoid")
 
-    def test_first_row_of_the_jacobian_matches_theory(self):
-        _, jacobian = forward_at_h(layers.SoftmaxLayer())
-        assert_matches_typed(jacobian[0, 0], doc.THEORY_SOFTMAX_FIRST_ROW)
+    def test_output_matches_printout(self):
+        out, _ = forward_at_h(layers.LogisticSigmoidLayer(eps=EPS))
+        assert_matches_print(out, self.figure, "Sigmoid")
 
-    def test_jacobian_matches_theory(self):
-        _, jacobian = forward_at_h(layers.SoftmaxLayer())
-        assert_matches_typed(jacobian[0], doc.THEORY_SOFTMAX_JACOBIAN)
-
-    def test_erratum_theory_g1_is_really_the_jacobians_first_entry(self):
-        # Theory writes g1 = 0.03103085; that is J[0, 0] = g1 (1 - g1).
-        out, jacobian = forward_at_h(layers.SoftmaxLayer())
-        typed_g1 = doc.THEORY_SOFTMAX_G[0]
-        assert abs(out[0, 0] - float(typed_g1)) > 1e-3
-        assert_matches_typed(out[0, 0], "0.03205860")
-        assert_matches_typed(jacobian[0, 0, 0], typed_g1)
+    def test_jacobian_matches_every_printed_nonzero(self):
+        _, jacobian = forward_at_h(layers.LogisticSigmoidLayer(eps=EPS))
+        rows = homework.printed_rows(homework.figure_arrays(self.figure)["Activation Gradient:"])
+        assert len(rows) == jacobian.shape[1]
+        for i, row in enumerate(rows):
+            (printed,) = [token for token in row if float(token) != 0]
+            assert abs(jacobian[0, i, i] - float(printed)) <= homework.tolerance(printed, "numpy")
 
 
-class TestFigure7AndTheoryQ3toQ6Objectives:
-    figure = doc.figure_arrays("Figure 7: Objective Layers")
-    y, yhat = np.array([[0.0]]), np.array([[0.2]])
-    y3, yhat3 = np.array([[1.0, 0.0, 0.0]]), np.array([[0.2, 0.2, 0.6]])
-
-    def printed_float(self, title):
-        return float(self.figure[title])
+class TestFigure7Objectives:
+    figure = figure_named("Objective")
 
     def test_squared_error_eval(self):
-        loss = layers.SquaredError().eval(self.y, self.yhat)
+        loss = layers.SquaredError().eval(Y, YHAT)
         assert isinstance(loss, float)
-        assert loss == pytest.approx(self.printed_float("Least Squares Eval:"), rel=FULL_REPR_RTOL)
-        assert loss == pytest.approx(doc.THEORY_SQUARED_ERROR, rel=FULL_REPR_RTOL)
+        assert_matches_print(loss, self.figure, "Least Squares Eval:")
 
     def test_squared_error_gradient(self):
-        gradient = layers.SquaredError().gradient(self.y, self.yhat)
+        gradient = layers.SquaredError().gradient(Y, YHAT)
         assert gradient.shape == (1, 1)
-        expected = self.printed_float("Least Squares Gradient:")
-        assert gradient.item() == pytest.approx(expected, rel=FULL_REPR_RTOL)
-        assert gradient.item() == pytest.approx(doc.THEORY_SQUARED_ERROR_GRADIENT, rel=FULL_REPR_RTOL)
+        assert_matches_print(gradient, self.figure, "Least Squares Gradient:")
 
     def test_log_loss_eval(self):
-        loss = layers.LogLoss().eval(self.y, self.yhat)
+        loss = layers.LogLoss(eps=EPS).eval(Y, YHAT)
         assert isinstance(loss, float)
-        assert loss == pytest.approx(self.printed_float("Log Loss Eval:"), rel=FULL_REPR_RTOL)
+        assert_matches_print(loss, self.figure, "Log Loss Eval:")
 
     def test_log_loss_gradient(self):
-        gradient = layers.LogLoss().gradient(self.y, self.yhat)
+        gradient = layers.LogLoss(eps=EPS).gradient(Y, YHAT)
         assert gradient.shape == (1, 1)
-        expected = self.printed_float("Log Loss Gradient:")
-        assert gradient.item() == pytest.approx(expected, rel=FULL_REPR_RTOL)
-        assert_matches_typed(gradient, doc.THEORY_LOG_LOSS_GRADIENT)
-
-    def test_log_loss_gradient_denominator_matches_theory(self):
-        # Q5(b): delta = -(y - yhat) / denominator, so denominator = 0.2 / delta.
-        gradient = layers.LogLoss().gradient(self.y, self.yhat).item()
-        assert_matches_typed(0.2 / gradient, doc.THEORY_LOG_LOSS_DENOMINATOR)
-
-    def test_log_of_yhat_plus_eps_matches_theory(self):
-        # With y = 1 the log loss is -ln(yhat + eps): Q3(b)'s ln(.2000001).
-        loss = layers.LogLoss().eval([[1.0]], self.yhat)
-        assert_matches_typed(-loss, doc.THEORY_LN_0_2000001)
-
-    def test_erratum_log_loss_theory_is_a_rounding_slip(self):
-        # Theory writes 0.2231437 (and ln(.8000001) = -0.2231437); the true
-        # value is 0.22314343, further from 0.2231437 than its last digit allows.
-        loss = layers.LogLoss().eval(self.y, self.yhat)
-        assert_matches_typed(loss, "0.22314343")
-        for typed in (doc.THEORY_LOG_LOSS, doc.THEORY_LN_0_8000001.lstrip("-")):
-            assert abs(loss - float(typed)) > doc.typed_tolerance(typed)
+        assert_matches_print(gradient, self.figure, "Log Loss Gradient:")
 
     def test_cross_entropy_eval(self):
-        loss = layers.CrossEntropy().eval(self.y3, self.yhat3)
+        loss = layers.CrossEntropy(eps=EPS).eval(Y3, YHAT3)
         assert isinstance(loss, float)
-        assert_matches_print([[loss]], self.figure["Cross Entropy Eval:"])
-        assert_matches_typed(loss, doc.THEORY_CROSS_ENTROPY)
+        assert_matches_print(loss, self.figure, "Cross Entropy Eval:")
 
     def test_cross_entropy_gradient(self):
-        gradient = layers.CrossEntropy().gradient(self.y3, self.yhat3)
-        assert gradient.shape == (1, 3)
-        assert_matches_print(gradient, self.figure["Cross Entropy Gradient:"])
-        assert_matches_typed(gradient, doc.THEORY_CROSS_ENTROPY_GRADIENT)
+        gradient = layers.CrossEntropy(eps=EPS).gradient(Y3, YHAT3)
+        assert gradient.shape == Y3.shape
+        assert_matches_print(gradient, self.figure, "Cross Entropy Gradient:")
 
-    def test_log_of_each_yhat_plus_eps_matches_theory(self):
-        # Q4's column ln(yhat + eps): with a one-hot y the loss is -ln(yhat_k + eps).
-        logs = [-layers.CrossEntropy().eval(np.eye(3)[[k]], self.yhat3) for k in range(3)]
-        assert_matches_typed(logs, doc.THEORY_LN_YHAT)
+    def test_full_reprs_are_checked_to_round_off(self):
+        # The scalar lines are Python floats in full: a 1e-9 slip must fail.
+        _, tolerance = printed_block(self.figure, "Log Loss Eval:")
+        assert tolerance.item() < 1e-12
+
+
+def test_every_figure_is_checked():
+    checked = {figure_named(word) for word, *_ in (p.values for p in PRINTED_ACTIVATIONS)}
+    checked |= {TestFigure1FullyConnected.figure, TestFigure4Sigmoid.figure, TestFigure7Objectives.figure}
+    assert checked == set(homework.FIGURES)
+
+
+class TestErrata:
+    def test_1_theory_g1_is_really_the_jacobians_first_entry(self):
+        # Theory's "g1" is J[0, 0] = g1 (1 - g1); Figure 6 prints g1 right.
+        out, jacobian = _softmax()
+        typed_g1, tolerance = homework.typed("Q1b softmax outputs")
+        assert abs(out[0, 0] - typed_g1[0]) > 1e-3
+        assert_within(jacobian[0, 0, 0], typed_g1[0], tolerance[0], "J[0, 0] vs typed g1")
+        printed, printed_tolerance = printed_block(figure_named("Softmax"), "Softmax")
+        assert_within(out[0, 0], printed[0, 0], printed_tolerance[0, 0], "g1 vs Figure 6")
+        assert homework.THEORY["Q1b softmax outputs"][0] in homework.ERRATA[1]
+        assert f"{out[0, 0]:.8f}" in homework.ERRATA[1]
+
+    @pytest.mark.parametrize("key, sign", [("Q3b ln(1 - yhat + eps)", -1), ("Q3b log loss", 1)])
+    def test_2_log_loss_theory_is_a_rounding_slip(self, key, sign):
+        # Theory's last digit is off: the true value is further from it than
+        # half a unit of that digit, and it is what the program printed.
+        loss = layers.LogLoss(eps=EPS).eval(Y, YHAT)
+        typed, tolerance = homework.typed(key)
+        assert abs(sign * loss - typed) > tolerance
+        assert_matches_print(loss, figure_named("Objective"), "Log Loss Eval:")
+        assert homework.THEORY[key] in homework.ERRATA[2]
+        assert f"{loss:.8f}" in homework.ERRATA[2]
+        assert homework.figure_arrays(figure_named("Objective"))["Log Loss Eval:"].strip() in homework.ERRATA[2]
+
+    def test_3_printed_sigmoid_jacobian_has_ragged_rows(self):
+        # Two rows of the printout are short a column, a typesetting slip: the
+        # Jacobian is square, its off-diagonal entries exactly 0.
+        text = homework.figure_arrays(figure_named("Sigmoid"))["Activation Gradient:"]
+        lengths = [len(row) for row in homework.printed_rows(text)]
+        with pytest.raises(ValueError, match="ragged"):
+            homework.parse_printed(text)
+        _, jacobian = forward_at_h(layers.LogisticSigmoidLayer(eps=EPS))
+        k = jacobian.shape[1]
+        assert max(lengths) == k == len(lengths) and min(lengths) < k
+        assert np.count_nonzero(jacobian[0]) == k
+        assert f"{min(lengths)} columns" in homework.ERRATA[3] and f"{k} x {k}" in homework.ERRATA[3]
+
+
+class TestTolerance:
+    """homework.tolerance: the precision a printed or typed number carries."""
+
+    @pytest.mark.parametrize(
+        "printed, rule, expected",
+        [
+            ("1.2345678", "typed", 5e-8),
+            (".25", "typed", 5e-3),
+            ("-3.14159265358", "typed", 5e-12),
+            ("7", "typed", 0.0),
+            ("0.125", "numpy", 5e-9),
+            ("1.25e-05", "numpy", 5e-14),
+            ("2.5", "exact", 2.5e-12),
+        ],
+    )
+    def test_half_a_unit_in_the_last_place(self, printed, rule, expected):
+        assert homework.tolerance(printed, rule) == pytest.approx(expected, rel=1e-12)
+
+    def test_unknown_rule(self):
+        with pytest.raises(ValueError, match="rule must be"):
+            homework.tolerance("1.0", "loose")
