@@ -6,13 +6,36 @@ at a glance what passes, what is not implemented yet, and what is wrong.
 
     check_layer(layers.ReLULayer)            # forward, gradient, backward
     check_objective(layers.CrossEntropy)     # eval, gradient
+    check_numerical_jacobian(layers.numerical_jacobian)
     check_answer(answer, expected, ...)      # a number worked out by hand
 
-Expected values come from SymPy or from the defining formula, never from the
-learner's layers.py.
+Expected values come from SymPy (a layer's formula, differentiated
+symbolically) or from the defining formula, never from the learner's
+layers.py. Values agree when they differ by at most RTOL = 1e-6 relative
+(plus ATOL = 1e-12 for entries that should be 0): far below a 1% error,
+far above float64 round-off.
+
+``import checks`` imports whatever ``import layers`` finds, so the checks
+always test the learner's own layers.py.
 """
 
+import functools
+import warnings
+
 import numpy as np
+import sympy as sp
+
+import homework
+import layers
+
+#: Relative tolerance of check_layer and check_objective.
+RTOL = 1e-6
+#: Absolute floor, for entries whose expected value is 0 (off-diagonal, ReLU below 0).
+ATOL = 1e-12
+#: Finite differences are accurate to about 1e-9 here; a 1% error is far larger.
+FD_RTOL, FD_ATOL = 1e-6, 1e-8
+#: Step of the finite differences printed beside a wrong Jacobian.
+FD_STEP = 1e-6
 
 
 class Report:
@@ -21,7 +44,8 @@ class Report:
     Attributes:
     - title: str, what was checked, e.g. "ReLULayer".
     - results: list of (part, status, message) with status one of
-      "passes", "not implemented yet", "wrong", "not answered yet".
+      "passes", "not implemented yet", "wrong", "error", "needs forward first",
+      "not answered yet".
     - passed: bool, True when every part passes.
     """
 
@@ -36,7 +60,10 @@ class Report:
     def __str__(self):
         lines = [self.title]
         for part, status, message in self.results:
-            lines.append(f"  {part:<18}{status}" + (f": {message}" if message else ""))
+            text = status + (f": {message}" if message else "")
+            first, *rest = text.split("\n")
+            lines.append(f"  {part:<18}{first}")
+            lines.extend(" " * 20 + line for line in rest)
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle):
@@ -70,3 +97,699 @@ def check_answer(answer, expected, *, rtol=1e-3, atol=0.0, hint=""):
     report = Report("Your answer", [("answer", status, message)])
     print(report)
     return report
+
+
+# --------------------------------------------------------------------------
+# Reference formulas, from SymPy
+# --------------------------------------------------------------------------
+
+X_SYMBOL = sp.Symbol("x", real=True)
+Y_SYMBOL, YHAT_SYMBOL = sp.symbols("y yhat", real=True)
+
+#: The elementwise layers of layers.py as SymPy expressions in x.
+#: ReLU is a Piecewise so that its derivative at 0 is the course's 1 ("1 if x >= 0").
+ELEMENTWISE_FORMULAS = {
+    "LinearLayer": X_SYMBOL,
+    "ReLULayer": sp.Piecewise((X_SYMBOL, X_SYMBOL >= 0), (0, True)),
+    "LogisticSigmoidLayer": 1 / (1 + sp.exp(-X_SYMBOL)),
+    "TanhLayer": sp.tanh(X_SYMBOL),
+}
+
+
+def _loss_formulas(eps):
+    """Per-entry loss and its gradient (before the 1/N of the mean), as SymPy expressions.
+
+    LogLoss's gradient is the course's formula -(y - yhat) / (yhat (1 - yhat) + eps):
+    the exact derivative of the loss with eps = 0, then eps added to its
+    denominator (_assert_log_loss_convention proves the first half).
+    """
+    y, yhat = Y_SYMBOL, YHAT_SYMBOL
+    squared = (y - yhat) ** 2
+    log_loss = -(y * sp.log(yhat + eps) + (1 - y) * sp.log(1 - yhat + eps))
+    log_loss_gradient = -(y - yhat) / (yhat * (1 - yhat) + eps)
+    cross_entropy = -y * sp.log(yhat + eps)
+    return {
+        "SquaredError": (squared, sp.diff(squared, yhat)),
+        "LogLoss": (log_loss, log_loss_gradient),
+        "CrossEntropy": (cross_entropy, sp.diff(cross_entropy, yhat)),
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def _assert_log_loss_convention():
+    """With eps = 0 the course's log-loss gradient is SymPy's derivative of the loss."""
+    loss, gradient = _loss_formulas(sp.Symbol("epsilon", positive=True))["LogLoss"]
+    eps = sp.Symbol("epsilon", positive=True)
+    exact = sp.diff(loss.subs(eps, 0), YHAT_SYMBOL)
+    assert sp.simplify(gradient.subs(eps, 0) - exact) == 0
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _lambdified(arguments, expression):
+    return sp.lambdify(arguments, expression, "numpy")
+
+
+def _evaluate(arguments, expression, *values):
+    """Evaluate a SymPy expression entrywise on arrays; constants are broadcast."""
+    function = _lambdified(arguments, expression)
+    with np.errstate(all="ignore"):
+        result = function(*values)
+    return np.array(np.broadcast_to(np.asarray(result, dtype=np.float64), np.shape(values[0])))
+
+
+def _diagonal_jacobians(derivatives):
+    n, k = derivatives.shape
+    jacobians = np.zeros((n, k, k))
+    jacobians[:, np.arange(k), np.arange(k)] = derivatives
+    return jacobians
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax_formulas(k):
+    h = sp.symbols(f"h1:{k + 1}", real=True)
+    total = sum(sp.exp(hk) for hk in h)
+    s = sp.Matrix([sp.exp(hk) / total for hk in h])
+    return sp.lambdify(h, s, "numpy"), sp.lambdify(h, s.jacobian(h), "numpy")
+
+
+@functools.lru_cache(maxsize=None)
+def _fully_connected_formulas(size_in, size_out):
+    """out = x W + b for one row, its Jacobian d out / d x, and d (g . out) / d(W, b)."""
+    x = sp.Matrix(1, size_in, sp.symbols(f"x0:{size_in}"))
+    w = sp.Matrix(size_in, size_out, sp.symbols(f"w0:{size_in * size_out}"))
+    b = sp.Matrix(1, size_out, sp.symbols(f"b0:{size_out}"))
+    g = sp.Matrix(1, size_out, sp.symbols(f"g0:{size_out}"))
+    out = x * w + b
+    loss = (g * out.T)[0, 0]
+    arguments = (list(x), list(w), list(b), list(g))
+    return (
+        sp.lambdify(arguments, out, "numpy"),
+        sp.lambdify(arguments, out.jacobian(list(x)), "numpy"),
+        sp.lambdify(arguments, sp.Matrix(size_in, size_out, lambda i, j: sp.diff(loss, w[i, j])), "numpy"),
+        sp.lambdify(arguments, sp.Matrix(1, size_out, lambda i, j: sp.diff(loss, b[0, j])), "numpy"),
+    )
+
+
+class _LayerReference:
+    """Expected values for one layer instance.
+
+    forward(X) -> (N, K_out); jacobian(X) -> (N, K_out, K_in) or, for the fully
+    connected layer, (K_out, K_in); weight_gradients(X, G) -> (dW, db) or None.
+    """
+
+    weight_gradients = None
+
+    def __init__(self, forward, jacobian, source="SymPy", tolerance=(RTOL, ATOL)):
+        self.forward, self.jacobian, self.source = forward, jacobian, source
+        # (rtol, atol) for the Jacobian and backward: looser when the Jacobian is itself
+        # a finite difference.
+        self.tolerance = tolerance
+
+
+def _elementwise_reference(expression, symbol, eps=0.0):
+    derivative = sp.diff(expression, symbol)
+    return _LayerReference(
+        lambda x: _evaluate(symbol, expression, x),
+        lambda x: _diagonal_jacobians(_evaluate(symbol, derivative, x) + eps),
+    )
+
+
+def _softmax_reference():
+    def rows(x, which):
+        function = _softmax_formulas(x.shape[1])[which]
+        return np.array([np.asarray(function(*row), dtype=np.float64) for row in x])
+
+    return _LayerReference(lambda x: rows(x, 0)[:, :, 0], lambda x: rows(x, 1))
+
+
+def _input_reference(instance):
+    # The statistics are set up by the constructor, which learners do not write.
+    mean = np.asarray(instance.mean_x, dtype=np.float64)
+    std = np.asarray(instance.std_x, dtype=np.float64)
+    mu, sigma = sp.symbols("mu sigma", real=True)
+    expression = (X_SYMBOL - mu) / sigma
+    derivative = sp.diff(expression, X_SYMBOL)
+    arguments = (X_SYMBOL, mu, sigma)
+    return _LayerReference(
+        lambda x: _evaluate(arguments, expression, x, mean, std),
+        lambda x: _diagonal_jacobians(_evaluate(arguments, derivative, x, mean, std)),
+    )
+
+
+def _fully_connected_reference(instance):
+    weights = np.array(instance.weights, dtype=np.float64)
+    biases = np.array(instance.biases, dtype=np.float64)
+    size_in, size_out = weights.shape
+    out, jacobian, d_weights, d_biases = _fully_connected_formulas(size_in, size_out)
+    flat_w, flat_b = list(weights.ravel()), list(biases.ravel())
+
+    def per_row(function, x, g=None):
+        g = np.zeros((x.shape[0], size_out)) if g is None else g
+        return np.array([np.asarray(function(list(xr), flat_w, flat_b, list(gr)), dtype=np.float64)
+                         for xr, gr in zip(x, g)])
+
+    reference = _LayerReference(lambda x: per_row(out, x)[:, 0, :], lambda x: per_row(jacobian, x[:1])[0])
+    reference.weight_gradients = lambda x, g: (per_row(d_weights, x, g).sum(axis=0),
+                                               per_row(d_biases, x, g).sum(axis=0))
+    return reference
+
+
+def _builtin_layer_reference(name, instance):
+    if name in ELEMENTWISE_FORMULAS:
+        eps = float(getattr(instance, "eps", 0.0))  # set by the constructor: 1e-7 by default
+        return _elementwise_reference(ELEMENTWISE_FORMULAS[name], X_SYMBOL, eps)
+    if name == "SoftmaxLayer":
+        return _softmax_reference()
+    if name == "InputLayer":
+        return _input_reference(instance)
+    if name == "FullyConnectedLayer":
+        return _fully_connected_reference(instance)
+    return None
+
+
+BUILTIN_LAYERS = ("InputLayer", "FullyConnectedLayer", "LinearLayer", "ReLULayer",
+                  "LogisticSigmoidLayer", "TanhLayer", "SoftmaxLayer")
+BUILTIN_OBJECTIVES = ("SquaredError", "LogLoss", "CrossEntropy")
+
+
+def _builtin_ancestor(cls, names):
+    """The nearest class in cls's MRO that is one of layers.py's classes `names`."""
+    for ancestor in getattr(cls, "__mro__", ()):
+        if ancestor.__name__ in names and ancestor.__module__ == layers.__name__:
+            return ancestor.__name__
+    return None
+
+
+def _default_instance(cls, name):
+    """An instance of one of layers.py's classes, with the homework's numbers where it has them."""
+    if name == "FullyConnectedLayer":
+        layer = cls(homework.W.shape[0], homework.W.shape[1], rng=np.random.default_rng(0))
+        layer.weights = homework.W                       # the homework's (4, 2) weights
+        layer.biases = [[0.5, -1.5]]
+        return layer
+    if name == "InputLayer":
+        data = np.random.default_rng(0).normal([0.0, 5.0, -3.0, 100.0], [1.0, 2.0, 0.5, 30.0], (6, 4))
+        return cls(data)
+    return cls()
+
+
+# --------------------------------------------------------------------------
+# Inputs: the homework's h and a seeded batch
+# --------------------------------------------------------------------------
+
+def layer_inputs(width=4):
+    """The batch every layer check uses, (4, width).
+
+    Row 0 is the homework's h = [1, 2, 3, 4] (when width is 4); the other rows
+    are seeded normal numbers with an exact 0 (ReLU's convention: derivative 1
+    there) and moderately large values (12 and -9: there sigmoid's and tanh's
+    derivatives are so small that their eps = 1e-7 shows).
+    """
+    rng = np.random.default_rng(0)
+    batch = rng.normal(0.0, 2.0, size=(3, width))
+    batch[0, 1 % width] = 0.0
+    batch[1, (width - 1)] = 12.0
+    batch[2, 0] = -9.0
+    first = homework.H if homework.H.shape[1] == width else rng.normal(0.0, 1.0, size=(1, width))
+    return np.vstack([first, batch])
+
+
+def upstream_gradient(shape):
+    """A seeded upstream gradient dL/d(output) for backward checks."""
+    return np.random.default_rng(1).normal(size=shape)
+
+
+def objective_inputs(name):
+    """(y, yhat) cases of an objective: the homework's numbers, then a seeded batch of 4 rows."""
+    rng = np.random.default_rng(0)
+    if name == "CrossEntropy":
+        y = np.eye(3)[[0, 2, 1, 2]]
+        yhat = rng.dirichlet(np.ones(3), size=4)
+        yhat[0] = [1e-4, 0.4, 0.5999]        # the right class nearly missed: eps matters
+        return [(homework.Y_ONE_HOT, homework.YHAT_THREE), (y, yhat)]
+    if name == "LogLoss":
+        y = rng.integers(0, 2, size=(4, 3)).astype(np.float64)
+        yhat = rng.uniform(0.05, 0.95, size=(4, 3))
+        y[0, 0], yhat[0, 0] = 1.0, 1e-4      # confidently wrong both ways: eps matters
+        y[1, 1], yhat[1, 1] = 0.0, 1.0 - 1e-4
+        return [(homework.Y_BINARY, homework.YHAT_BINARY), (y, yhat)]
+    y, yhat = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    return [(homework.Y_BINARY, homework.YHAT_BINARY), (y, yhat)]
+
+
+# --------------------------------------------------------------------------
+# Comparing and describing
+# --------------------------------------------------------------------------
+
+class _Stop(Exception):
+    """A learner's method raised: carries the status and message for the report."""
+
+    def __init__(self, status, message=""):
+        super().__init__(status)
+        self.status, self.message = status, message
+
+
+def _call(function, *args):
+    """Call a learner's method; turn any exception into a _Stop with a short report line."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return function(*args)
+    except NotImplementedError:
+        raise _Stop("not implemented yet") from None
+    except Exception as error:  # a learner's bug of any kind is feedback, never a crash
+        text = str(error).strip().split("\n")[0]
+        if len(text) > 160:
+            text = text[:157] + "..."
+        raise _Stop("error", f"{type(error).__name__}: {text}") from None
+
+
+def _number(value):
+    return f"{value:.8g}"
+
+
+def _row(values):
+    return "[" + ", ".join(f"{v:.6g}" for v in np.ravel(values)) + "]"
+
+
+def _as_result(got, shape, what):
+    """The learner's result as a float64 array of `shape`, or a _Stop saying what is wrong."""
+    if got is None:
+        raise _Stop("wrong", f"{what} returned None; return an array of shape {shape}")
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _Stop("wrong", f"{what} returned a {type(got).__name__}, not an array of numbers "
+                             f"of shape {shape}") from None
+    if array.shape != tuple(shape):
+        raise _Stop("wrong", f"{what} returned shape {array.shape}, expected {tuple(shape)}")
+    if not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise _Stop("wrong", f"{what} returned {array[index]} at index {list(index)}; "
+                             f"expected finite numbers")
+    return array
+
+
+def _first_mismatch(got, expected, rtol=RTOL, atol=ATOL):
+    """Index of the first entry outside the tolerance, or None."""
+    bad = np.abs(got - expected) > atol + rtol * np.abs(expected)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _unchanged(original, now, method, what):
+    if not np.array_equal(original, now):
+        raise _Stop("wrong", f"{method} changed its input {what} in place; "
+                             f"compute the result in a new array instead")
+
+
+def _central_differences(function, x, step=FD_STEP):
+    """Per-row Jacobian of `function` by central differences, (N, K_out, K_in).
+
+    The checks keep their own finite differences, so that a numerical_jacobian
+    still being written (notebook 07) cannot mislead their messages.
+    """
+    columns = []
+    for j in range(x.shape[1]):
+        shift = np.zeros_like(x)
+        shift[:, j] = step
+        columns.append((np.asarray(function(x + shift), dtype=np.float64)
+                        - np.asarray(function(x - shift), dtype=np.float64)) / (2 * step))
+    return np.stack(columns, axis=2)
+
+
+# --------------------------------------------------------------------------
+# check_layer
+# --------------------------------------------------------------------------
+
+def _make_instance(layer):
+    """(instance, name of layers.py's class it is checked as, or None)."""
+    if isinstance(layer, type):
+        builtin = _builtin_ancestor(layer, BUILTIN_LAYERS)
+        return _default_instance(layer, builtin), builtin
+    if callable(layer):
+        instance = layer()
+    else:
+        instance = layer
+    return instance, _builtin_ancestor(type(instance), BUILTIN_LAYERS)
+
+
+def _user_layer_reference(reference):
+    if isinstance(reference, sp.Basic):
+        symbols = sorted(reference.free_symbols, key=str)
+        if len(symbols) != 1:
+            raise TypeError(
+                "check_layer: reference must be a SymPy expression in one symbol (x), got one in "
+                f"{[str(s) for s in symbols]}; substitute numbers for the others."
+            )
+        return _elementwise_reference(reference, symbols[0])
+    if callable(reference):
+        reference_forward = reference
+
+        def forward(x):
+            return np.asarray(reference_forward(x), dtype=np.float64)
+
+        return _LayerReference(forward, lambda x: _central_differences(forward, x),
+                               source="finite differences of the reference",
+                               tolerance=(FD_RTOL, FD_ATOL))
+    raise TypeError(
+        "check_layer: reference must be a SymPy expression in x (an elementwise layer) or a "
+        f"function mapping an (N, K) array to the (N, K) output, got {type(reference).__name__}."
+    )
+
+
+def _layer_width(instance):
+    if hasattr(instance, "weights"):
+        return int(np.shape(instance.weights)[0])
+    if hasattr(instance, "mean_x"):
+        return int(np.shape(instance.mean_x)[1])
+    return 4
+
+
+def check_layer(layer, reference=None):
+    """Check a layer's forward, gradient and backward (and weight_gradients) against SymPy.
+
+    Inputs:
+    - layer: a layer class of layers.py (e.g. layers.ReLULayer), a class
+      written in a notebook, or a function that returns a layer instance
+      (e.g. lambda: layers.TanhLayer(eps=0)).
+    - reference: None for layers.py's classes (their formulas are built in);
+      for a new layer, a SymPy expression in one symbol x (elementwise layer,
+      differentiated by SymPy) or a function mapping an (N, K) array to the
+      expected (N, K) output (its Jacobian then comes from finite differences).
+
+    The layer runs on layer_inputs(): the homework's h and three seeded rows
+    with an exact 0 and large entries. Values pass when within RTOL = 1e-6
+    relative (ATOL = 1e-12 absolute) of the reference. backward(g) is compared
+    with einsum('ni,nij->nj', g, J) for SymPy's J and a seeded g.
+
+    Returns:
+    - report: Report, printed as it is returned; report.passed is True when
+      every method passes. Never raises for a mistake in the layer.
+    """
+    try:
+        instance, builtin = _make_instance(layer)
+    except NotImplementedError:
+        return _print(Report(_title(layer), [("constructor", "not implemented yet", "")]))
+    except Exception as error:
+        return _print(Report(_title(layer), [("constructor", "error", f"{type(error).__name__}: {error}")]))
+    name = type(instance).__name__
+    if reference is not None:
+        expected = _user_layer_reference(reference)
+        title = name
+    elif builtin is not None:
+        expected = _builtin_layer_reference(builtin, instance)
+        title = name if name == builtin else f"{name} (checked against {builtin})"
+    else:
+        raise TypeError(
+            f"check_layer: {name} is not one of layers.py's layers, so it needs a reference: "
+            "check_layer(YourLayer, reference=<a SymPy expression in x>)."
+        )
+
+    x = layer_inputs(_layer_width(instance))
+    want_out = expected.forward(x)
+    methods = ["forward", "gradient", "backward"]
+    if expected.weight_gradients is not None:
+        methods.append("weight_gradients")
+    results = []
+
+    # forward
+    forward_status = _part(results, "forward", lambda: _check_forward(instance, x, want_out, expected))
+    if forward_status == "not implemented yet":
+        results.extend((method, "needs forward first", "") for method in methods[1:])
+        return _print(Report(title, results))
+    fd = None
+    if forward_status == "passes":
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                fd = _central_differences(instance.forward, x)
+                instance.forward(x)
+        except Exception:
+            fd = None
+    else:
+        # Don't chain a wrong forward into the next checks: give the layer the right state.
+        _set_state(instance, x, want_out)
+
+    want_jacobian = expected.jacobian(x)
+    _part(results, "gradient", lambda: _check_gradient(instance, x, want_jacobian, fd, expected))
+    g = upstream_gradient(want_out.shape)
+    if want_jacobian.ndim == 2:
+        want_backward = g @ want_jacobian
+    else:
+        want_backward = np.einsum("ni,nij->nj", g, want_jacobian)
+    _part(results, "backward", lambda: _check_backward(instance, x, g, want_backward, expected))
+    if expected.weight_gradients is not None:
+        want_dw, want_db = expected.weight_gradients(x, g)
+        _part(results, "weight_gradients", lambda: _check_weight_gradients(instance, g, want_dw, want_db))
+    return _print(Report(title, results))
+
+
+def _title(thing):
+    return getattr(thing, "__name__", type(thing).__name__)
+
+
+def _print(report):
+    print(report)
+    return report
+
+
+def _part(results, method, run):
+    """Run one method's check and append (method, status, message); return the status."""
+    try:
+        run()
+        status, message = "passes", ""
+    except _Stop as stop:
+        status, message = stop.status, stop.message
+    results.append((method, status, message))
+    return status
+
+
+def _set_state(instance, x, out):
+    if hasattr(instance, "prev_in"):
+        instance.prev_in, instance.prev_out = x.copy(), out.copy()
+
+
+def _check_forward(instance, x, want_out, expected):
+    given = x.copy()
+    got = _as_result(_call(instance.forward, given), want_out.shape, "forward")
+    _unchanged(x, given, "forward", "x")
+    if getattr(instance, "prev_in", None) is not None and not np.array_equal(
+            np.asarray(instance.prev_in), x):
+        raise _Stop("wrong", "forward changed its input in place (prev_in no longer holds x); "
+                             "compute the output in a new array instead")
+    index = _first_mismatch(got, want_out)
+    if index is not None:
+        n, i = index
+        source = "SymPy" if expected.source == "SymPy" else "the reference"
+        raise _Stop("wrong", f"row {n} of the input, x = {_row(x[n])}:\n"
+                             f"out[{n}, {i}] expected {_number(want_out[index])} ({source}), "
+                             f"got {_number(got[index])}")
+
+
+def _check_gradient(instance, x, want, fd, expected):
+    got = _as_result(_call(instance.gradient), want.shape, "gradient")
+    index = _first_mismatch(got, want, *expected.tolerance)
+    if index is None:
+        return
+    if want.ndim == 2:       # the fully connected layer: one matrix for every row
+        i, j = index
+        n, where = 0, f"J[{i}, {j}] = d out[:, {i}] / d x[:, {j}] (the same for every row)"
+    else:
+        n, i, j = index
+        where = f"row {n}, x = {_row(x[n])}:\nJ[{n}, {i}, {j}] = d out[{n}, {i}] / d x[{n}, {j}]"
+    text = f"{where}: expected {_number(want[index])} ({expected.source}), got {_number(got[index])}"
+    if fd is not None:
+        text += f", finite differences of your forward {_number(fd[n, i, j])}"
+    raise _Stop("wrong", text)
+
+
+def _check_backward(instance, x, g, want, expected):
+    given = g.copy()
+    got = _as_result(_call(instance.backward, given), want.shape, "backward")
+    _unchanged(g, given, "backward", "grad_in")
+    index = _first_mismatch(got, want, *expected.tolerance)
+    if index is not None:
+        n, j = index
+        raise _Stop("wrong", f"row {n}, x = {_row(x[n])}, grad_in = {_row(g[n])}:\n"
+                             f"entry [{n}, {j}] expected {_number(want[index])} "
+                             f"(grad_in times the Jacobian from {expected.source}), "
+                             f"got {_number(got[index])}")
+
+
+def _check_weight_gradients(instance, g, want_dw, want_db):
+    given = g.copy()
+    got = _call(instance.weight_gradients, given)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise _Stop("wrong", "weight_gradients must return a pair (dW, db)")
+    got_dw = _as_result(got[0], want_dw.shape, "weight_gradients' dW")
+    got_db = _as_result(got[1], want_db.shape, "weight_gradients' db")
+    _unchanged(g, given, "weight_gradients", "grad_in")
+    for label, have, want in (("dW", got_dw, want_dw), ("db", got_db, want_db)):
+        index = _first_mismatch(have, want)
+        if index is not None:
+            raise _Stop("wrong", f"{label}{list(index)} expected {_number(want[index])} "
+                                 f"(SymPy, summed over the rows), got {_number(have[index])}")
+
+
+# --------------------------------------------------------------------------
+# check_objective
+# --------------------------------------------------------------------------
+
+def _objective_reference(name, instance, reference):
+    """(loss, gradient) SymPy expressions in y, yhat for one entry; gradient without the 1/N."""
+    if reference is not None:
+        if not isinstance(reference, sp.Basic):
+            raise TypeError("check_objective: reference must be a SymPy expression in the "
+                            f"symbols y and yhat (one entry's loss), got {type(reference).__name__}.")
+        by_name = {str(s): s for s in reference.free_symbols}
+        unknown = set(by_name) - {"y", "yhat"}
+        if unknown:
+            raise TypeError("check_objective: reference may use only the symbols y and yhat, "
+                            f"it also uses {sorted(unknown)}.")
+        y, yhat = by_name.get("y", Y_SYMBOL), by_name.get("yhat", YHAT_SYMBOL)
+        expression = reference.subs({y: Y_SYMBOL, yhat: YHAT_SYMBOL})
+        return expression, sp.diff(expression, YHAT_SYMBOL)
+    eps = float(getattr(instance, "eps", 0.0))
+    _assert_log_loss_convention()
+    return _loss_formulas(eps)[name]
+
+
+def check_objective(objective, reference=None):
+    """Check an objective's eval and gradient against SymPy.
+
+    Inputs:
+    - objective: an objective class of layers.py (e.g. layers.CrossEntropy),
+      a class written in a notebook, or a function that returns an instance.
+    - reference: None for layers.py's objectives; otherwise a SymPy expression
+      in the symbols y and yhat: the loss of one entry. eval must be that loss
+      summed over a row's entries and averaged over the rows; gradient its
+      derivative by yhat divided by N.
+
+    Cases: the homework's numbers, then a seeded batch of 4 rows (with
+    predictions within 1e-4 of 0 and 1, where eps = 1e-7 shows). Values pass
+    within RTOL = 1e-6 relative.
+
+    Returns:
+    - report: Report, printed as it is returned. Never raises for a mistake in
+      the objective.
+    """
+    try:
+        instance = objective() if callable(objective) else objective
+    except NotImplementedError:
+        return _print(Report(_title(objective), [("constructor", "not implemented yet", "")]))
+    except Exception as error:
+        return _print(Report(_title(objective), [("constructor", "error", f"{type(error).__name__}: {error}")]))
+    name = type(instance).__name__
+    builtin = _builtin_ancestor(type(instance), BUILTIN_OBJECTIVES)
+    if reference is None and builtin is None:
+        raise TypeError(
+            f"check_objective: {name} is not one of layers.py's objectives, so it needs a "
+            "reference: check_objective(YourLoss, reference=<a SymPy expression in y and yhat>)."
+        )
+    loss, gradient = _objective_reference(builtin, instance, reference)
+    title = name if reference is not None or name == builtin else f"{name} (checked against {builtin})"
+    arguments = (Y_SYMBOL, YHAT_SYMBOL)
+    cases = objective_inputs(builtin if reference is None else "SquaredError")
+    results = []
+
+    def check_eval():
+        for y, yhat in cases:
+            want = float(_evaluate(arguments, loss, y, yhat).sum(axis=1).mean())
+            given_y, given_yhat = y.copy(), yhat.copy()
+            got = _as_result(_call(instance.eval, given_y, given_yhat), (), "eval")
+            _unchanged(y, given_y, "eval", "y")
+            _unchanged(yhat, given_yhat, "eval", "yhat")
+            if _first_mismatch(got, np.float64(want)) is not None:
+                raise _Stop("wrong", f"{_pair(y, yhat)}:\nexpected {_number(want)} (SymPy: the loss "
+                                     f"summed over each row, averaged over the {len(y)} rows), "
+                                     f"got {_number(float(got))}")
+
+    def check_gradient():
+        for y, yhat in cases:
+            want = _evaluate(arguments, gradient, y, yhat) / len(y)
+            given_y, given_yhat = y.copy(), yhat.copy()
+            got = _as_result(_call(instance.gradient, given_y, given_yhat), want.shape, "gradient")
+            _unchanged(y, given_y, "gradient", "y")
+            _unchanged(yhat, given_yhat, "gradient", "yhat")
+            index = _first_mismatch(got, want)
+            if index is not None:
+                n, k = index
+                raise _Stop("wrong", f"{_pair(y, yhat)}:\nentry [{n}, {k}] (y = {_number(y[index])}, "
+                                     f"yhat = {_number(yhat[index])}) expected {_number(want[index])} "
+                                     f"(SymPy, with the 1/N of the mean, N = {len(y)}), "
+                                     f"got {_number(got[index])}")
+
+    _part(results, "eval", check_eval)
+    _part(results, "gradient", check_gradient)
+    return _print(Report(title, results))
+
+
+def _pair(y, yhat):
+    if y.size <= 4:
+        return f"y = {_row(y)}, yhat = {_row(yhat)}"
+    return f"a batch of {y.shape[0]} rows of {y.shape[1]}"
+
+
+# --------------------------------------------------------------------------
+# check_numerical_jacobian
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _jacobian_test_function():
+    """f: (N, 3) -> (N, 2), row by row, not elementwise, with its SymPy Jacobian."""
+    x = sp.symbols("x1:4", real=True)
+    f = sp.Matrix([x[0] * x[1] + sp.sin(x[2]), sp.exp(x[0] / 2) - x[1] * x[2] ** 2])
+    return sp.lambdify(x, f, "numpy"), sp.lambdify(x, f.jacobian(x), "numpy")
+
+
+def _row_function(formula, width, label):
+    def f(x):
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != width:
+            raise ValueError(f"{label} takes an (N, {width}) array, got shape {x.shape}")
+        return np.array([np.asarray(formula(*row), dtype=np.float64)[:, 0] for row in x])
+    return f
+
+
+def check_numerical_jacobian(function):
+    """Check a finite-difference helper numerical_jacobian(f, x) -> (N, K_out, K_in).
+
+    Inputs:
+    - function: the helper, called as function(f, x) with f mapping an
+      (N, K_in) array to an (N, K_out) array row by row.
+
+    Two cases: softmax at the homework's h (K = 4), and a 3 -> 2 function on a
+    seeded batch of 3 rows. The result must match SymPy's Jacobian within
+    FD_RTOL = 1e-6 relative plus FD_ATOL = 1e-8 (central differences with
+    h = 1e-6 are accurate to about 1e-9 here), and x must not change.
+
+    Returns:
+    - report: Report, printed as it is returned. Never raises for a mistake in
+      the helper.
+    """
+    softmax_values, softmax_jacobian = _softmax_formulas(4)
+    f_values, f_jacobian = _jacobian_test_function()
+    batch = np.random.default_rng(0).normal(size=(3, 3))
+    cases = [
+        ("softmax at h", _row_function(softmax_values, 4, "softmax"), homework.H,
+         np.array([softmax_jacobian(*row) for row in homework.H])),
+        ("3 -> 2, 3 rows", _row_function(f_values, 3, "f"), batch,
+         np.array([f_jacobian(*row) for row in batch])),
+    ]
+    results = []
+    for part, f, x, want in cases:
+        def run(f=f, x=x, want=want):
+            given = x.copy()
+            got = _as_result(_call(function, f, given), want.shape, "numerical_jacobian")
+            _unchanged(x, given, "numerical_jacobian", "x")
+            index = _first_mismatch(got, want, FD_RTOL, FD_ATOL)
+            if index is not None:
+                n, i, j = index
+                raise _Stop("wrong", f"row {n}, x = {_row(x[n])}:\nJ[{n}, {i}, {j}] expected "
+                                     f"{_number(want[index])} (SymPy), got {_number(got[index])}; "
+                                     f"central differences with h about 1e-6 agree to 1e-8")
+        _part(results, part, run)
+    return _print(Report(_title(function), results))
