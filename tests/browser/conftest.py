@@ -5,16 +5,21 @@ Playwright; `playwright install` is never needed. Where Chromium is missing the
 browser tests are skipped with a loud note at the end of the run, except in CI
 (`CI=true`) and under `make test-browser` (`REQUIRE_BROWSER=1`), where they fail.
 
-JupyterLab serves the repository itself, as `make lab` does (the notebooks read
-../requirements.txt and run ../layers.py). Autosave is off and the test never
-saves, so the stored notebooks stay as they are; the test checks that too.
-Everything else JupyterLab keeps (settings, workspaces, runtime files) goes to
-a temporary folder.
+JupyterLab starts from `make lab`'s own command line (read with `make -n lab`),
+so the test sees what a learner sees: the repository served from its root, the
+first notebook as the landing page, the environment's settings (no news pop-up).
+The test adds only what a test needs: its own port and token, no browser window,
+autosave off. The test never saves, so the stored notebooks stay as they are; the
+test checks that too. Everything else JupyterLab keeps (user settings,
+workspaces, runtime files) goes to a temporary folder.
+
+Under pytest-xdist every worker starts its own JupyterLab and Chromium.
 """
 
 import json
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -39,13 +44,9 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT = 120  # seconds; two shared cores can be slow to import jupyterlab
 
-# Settings for the test's JupyterLab: no news pop-up (it would cover the
-# screenshots and ask a website), no autosave (nothing to save in a test).
+# The test's own user settings: no autosave (nothing to save in a test). The news
+# pop-up stays off through the environment's overrides, as for a learner.
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
@@ -179,21 +180,16 @@ def lab_server(tmp_path_factory, chromium_path):
     port = _free_port()
     token = secrets.token_hex(24)
     server = LabServer(port, token, tmp / "jupyterlab.log")
-    command = [
-        sys.executable, "-m", "jupyter", "lab",
+    command = make_lab_command(port) + [
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={REPO_ROOT}",
         f"--ServerApp.runtime_dir={tmp / 'runtime'}",
         # JupyterLab copies each notebook it opens to a checkpoint: keep those out of the repo.
         f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # CI runs as root
 
     with open(server.log_path, "wb") as log:
         process = subprocess.Popen(
@@ -209,6 +205,22 @@ def lab_server(tmp_path_factory, chromium_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def make_lab_command(port):
+    """The command `make lab PORT=port` runs, as make prints it without running it."""
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lab", f"PORT={port}"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert dry_run.returncode == 0, f"`make -n lab` failed:\n{dry_run.stderr}"
+    # Backslash-newlines join the recipe's lines; the last command is the server.
+    lines = dry_run.stdout.replace("\\\n", " ").splitlines()
+    command = shlex.split(lines[-1])
+    assert Path(command[0]).name == "jupyter" and command[1] == "lab", (
+        f"`make -n lab` ends with {lines[-1]!r}, not a `jupyter lab` command"
+    )
+    return command
 
 
 def _wait_until_serving(server, process):
@@ -257,7 +269,11 @@ def browser_report():
 
 
 def pytest_terminal_summary(terminalreporter):
-    if REPORT.chromium_missing:
+    # Under pytest-xdist the tests ran in workers: the controller looks for itself.
+    skipped_here = not CHROMIUM.is_file() and any(
+        "browser" in report.nodeid for report in terminalreporter.stats.get("skipped", [])
+    )
+    if REPORT.chromium_missing or skipped_here:
         terminalreporter.write_sep("!", "browser tests not run", red=True, bold=True)
         terminalreporter.write_line(MISSING_BROWSER_BANNER, red=True, bold=True)
         terminalreporter.write_sep("!", red=True, bold=True)
