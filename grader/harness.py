@@ -1,0 +1,210 @@
+"""The child side of the grader: the only code that runs next to a submission.
+
+The parent starts this file's source with ``python -I -S -B -c <source>
+SUBMISSION SITE_DIR`` inside the sandbox. It uses the standard library and
+numpy only and never imports the grader: inside the sandbox the grader does not
+exist. Order matters, so that nothing a submission does at import time can
+change what it was asked or how limits were set:
+
+1. read the whole request (nonce, result descriptor, limits, cases) from stdin,
+   then close stdin;
+2. set CPU, memory, file-size, open-file and core limits with ``resource``;
+3. load the submission from its path as the module ``layers`` (never as
+   ``__main__``, so its own command line does not run);
+4. run each case and write one JSON line per case, tagged with the nonce, to
+   the inherited result descriptor (never pickle; never stdout, which the
+   submission shares);
+5. leave with ``os._exit`` so that the submission's exit hooks cannot run.
+
+The parent compares the returned arrays with expected values that exist only
+in the parent. The functions below that a submission's numerical_jacobian
+differentiates live here so that parent and child use the same code.
+"""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    # Run as `python -I -S -c <source> SUBMISSION SITE_DIR`: numpy lives in SITE_DIR alone.
+    sys.path.append(sys.argv[2])
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# Functions whose Jacobian a submission's numerical_jacobian estimates. Row by
+# row, elementwise arithmetic only (no BLAS, so every row's values are the same
+# bit for bit whatever the batch), with curvature so that forward differences
+# are caught, and O(1) entries so that round-off stays far below the tolerance.
+# --------------------------------------------------------------------------
+
+def poly_mix(x):
+    """(N, K) -> (N, K): x^3 / 3 + x * reversed(x); Jacobian diag(x^2) plus a mirror term."""
+    return x ** 3 / 3.0 + x * x[:, ::-1]
+
+
+def cumulative(x):
+    """(N, K) -> (N, K + 1): running sums of x^2, then exp(x_0 / 2) * sum(x)."""
+    running = np.cumsum(x ** 2, axis=1)
+    last = np.exp(x[:, :1] / 2.0) * x.sum(axis=1, keepdims=True)
+    return np.concatenate([running, last], axis=1)
+
+
+TEST_FUNCTIONS = {"poly_mix": poly_mix, "cumulative": cumulative}
+
+#: Largest array a submission may return (entries); more is an answer to no case.
+MAX_ENTRIES = 1_000_000
+
+
+# --------------------------------------------------------------------------
+# The child's main program
+# --------------------------------------------------------------------------
+
+def _set_limits(limits):
+    import resource
+
+    cpu = int(limits["cpu_seconds"])
+    wanted = [
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, (limits["memory_bytes"],) * 2),
+        (resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2),
+        (resource.RLIMIT_CORE, (0, 0)),
+        (resource.RLIMIT_NOFILE, (64, 64)),
+    ]
+    for which, value in wanted:
+        resource.setrlimit(which, value)
+
+
+def _encode(value):
+    """A returned value as JSON-ready {"shape", "data"}, or {"bad": why} if it is not numbers."""
+    try:
+        array = np.asarray(value)
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+        ):
+            return {"bad": f"returned {type(value).__name__} of dtype {array.dtype}, not real numbers"}
+        if np.iscomplexobj(array):
+            return {"bad": "returned complex numbers"}
+        if array.size > MAX_ENTRIES:
+            return {"bad": f"returned an array of {array.size} entries"}
+        array = array.astype(np.float64)
+        return {"shape": list(array.shape), "data": array.ravel().tolist()}
+    except BaseException as error:  # a hostile __array__ may raise anything
+        return {"bad": f"returned {type(value).__name__}, which is not an array ({type(error).__name__})"}
+
+
+def _describe(error, submission):
+    """Exception type, message, and the line of the submission where it happened."""
+    import traceback
+
+    try:
+        message = str(error)
+    except BaseException:
+        message = "<message could not be printed>"
+    line = text = None
+    if isinstance(error, SyntaxError) and error.filename == submission:
+        line, text = error.lineno, (error.text or "").strip()
+    else:
+        try:
+            for frame in traceback.extract_tb(error.__traceback__):
+                if frame.filename == submission:
+                    line, text = frame.lineno, (frame.line or "").strip()
+        except BaseException:
+            pass
+    return {
+        "type": type(error).__name__,
+        "message": message[:400],
+        "line": line,
+        "text": (text or "")[:160],
+    }
+
+
+def _run_case(module, part, case):
+    """Run one case; returns {"outputs": [...], "after": {...}}. Exceptions propagate."""
+    arrays = {name: np.array(value, dtype=np.float64) for name, value in case.get("arrays", {}).items()}
+    kind = part["kind"]
+    if kind == "numerical_jacobian":
+        function = TEST_FUNCTIONS[case["function"]]
+        kwargs = {"h": case["h"]} if "h" in case else {}
+        outputs = [module.numerical_jacobian(function, arrays["x"], **kwargs)]
+    elif kind.startswith("objective_"):
+        objective = getattr(module, part["cls"])(**case.get("init", {}))
+        method = objective.eval if kind == "objective_eval" else objective.gradient
+        outputs = [method(arrays["y"], arrays["yhat"])]
+    else:
+        init = dict(case.get("init", {}))
+        if "rng_seed" in case:
+            init["rng"] = np.random.default_rng(case["rng_seed"])
+        if "data" in arrays:
+            init["data"] = arrays["data"]
+        layer = getattr(module, part["cls"])(**init)
+        for name in case.get("attrs", []):
+            setattr(layer, name, arrays[name].copy())
+        # The state the reference forward pass leaves, so that a bug in the
+        # submission's forward cannot fail its gradient or backward as well.
+        for name in case.get("state", []):
+            setattr(layer, name, arrays[name])
+        if kind == "layer_forward":
+            outputs = [layer.forward(arrays["x"])]
+        elif kind == "layer_gradient":
+            outputs = [layer.gradient()]
+        elif kind == "layer_backward":
+            outputs = [layer.backward(arrays["grad_in"])]
+        elif kind == "weight_gradients":
+            pair = layer.weight_gradients(arrays["grad_in"])
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                return {"bad": f"returned {type(pair).__name__}, expected the pair (dW, db)"}
+            outputs = list(pair)
+        else:
+            raise ValueError(f"unknown part kind {kind!r}")
+    return {
+        "outputs": [_encode(value) for value in outputs],
+        "after": {name: _encode(arrays[name]) for name in case.get("unchanged", [])},
+    }
+
+
+def main():
+    import importlib.util
+    import json
+
+    # Keep our own references: a submission may replace module attributes.
+    write, dumps, exit_now = os.write, json.dumps, os._exit
+    request = json.loads(sys.stdin.buffer.read())
+    nonce, result_fd = request["nonce"], request["result_fd"]
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    _set_limits(request["limits"])
+
+    def send(message):
+        message["nonce"] = nonce
+        write(result_fd, (dumps(message) + "\n").encode())
+
+    submission = sys.argv[1]
+    del request["nonce"]
+    send({"event": "started"})
+    try:
+        spec = importlib.util.spec_from_file_location("layers", submission)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["layers"] = module
+        spec.loader.exec_module(module)
+    except BaseException as error:
+        send({"event": "import_error", "error": _describe(error, submission)})
+        exit_now(0)
+    send({"event": "imported"})
+    part = request.get("part")
+    for case in request.get("cases", []):
+        try:
+            result = _run_case(module, part, case)
+        except BaseException as error:
+            result = {"error": _describe(error, submission)}
+        try:
+            send({"event": "case", "case": case["id"], **result})
+        except BaseException as error:  # e.g. an unencodable message: report it
+            send({"event": "case", "case": case["id"], "bad": f"result could not be sent ({type(error).__name__})"})
+    send({"event": "done"})
+    exit_now(0)
+
+
+if __name__ == "__main__":
+    main()
