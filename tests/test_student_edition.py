@@ -5,9 +5,22 @@ convention, name the method that is wrong, and never raise for a learner's
 mistake.
 """
 
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 import sympy as sp
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 import checks
 import layers
@@ -306,3 +319,389 @@ def test_a_stubbed_numerical_jacobian_is_not_implemented():
 
     report = checks.check_numerical_jacobian(numerical_jacobian)
     assert [status for _, status, _ in report.results] == ["not implemented yet"] * 2
+
+
+# --------------------------------------------------------------------------
+# The student edition: stubbing and restoring layers.py
+# --------------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SOURCE_ROOT = Path(os.environ.get("STUDENT_EDITION_SOURCE", REPO_ROOT))
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("build_student", REPO_ROOT / "tools" / "build_student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_student = _load_builder()
+
+SAMPLE = '''import numpy as np
+
+
+class Doubler:
+    """Doubles."""
+
+    def _forward(self, x):
+        """Docstring stays."""
+        x = np.asarray(x)
+        ### BEGIN SOLUTION
+        # 2 x, entrywise -- 02_linear_and_relu, section 3
+        y = 2 * x
+        return y
+        ### END SOLUTION
+
+
+def helper(f, x):
+    ### BEGIN SOLUTION
+    # f at x, twice -- 07_gradient_checking, section 2
+    return f(f(x))
+    ### END SOLUTION
+'''
+
+
+def test_stub_python_replaces_each_block_by_its_hint_and_a_raise():
+    stubbed = build_student.stub_python(SAMPLE)
+    assert stubbed == SAMPLE.replace(
+        '''        ### BEGIN SOLUTION
+        # 2 x, entrywise -- 02_linear_and_relu, section 3
+        y = 2 * x
+        return y
+        ### END SOLUTION
+''', '''        # YOUR CODE HERE: 2 x, entrywise -- 02_linear_and_relu, section 3
+        raise NotImplementedError("Doubler.forward: not implemented yet (see 02_linear_and_relu, section 3)")
+''').replace('''    ### BEGIN SOLUTION
+    # f at x, twice -- 07_gradient_checking, section 2
+    return f(f(x))
+    ### END SOLUTION
+''', '''    # YOUR CODE HERE: f at x, twice -- 07_gradient_checking, section 2
+    raise NotImplementedError("helper: not implemented yet (see 07_gradient_checking, section 2)")
+''')
+    assert build_student.restore_python(stubbed, SAMPLE) == SAMPLE
+
+
+@pytest.mark.parametrize("broken, words", [
+    (SAMPLE.replace("        # 2 x, entrywise -- 02_linear_and_relu, section 3\n", ""),
+     "line 11: the first line of a solution block must be a hint"),
+    (SAMPLE.replace("# 2 x, entrywise -- 02_linear_and_relu, section 3", "# 2 x, entrywise"),
+     "line 11: the first line of a solution block must be a hint"),
+    (SAMPLE.replace("        ### END SOLUTION\n", "", 1), "BEGIN SOLUTION inside the block opened on line 10"),
+    (SAMPLE.replace("        ### END SOLUTION\n", "    ### END SOLUTION\n", 1),
+     "line 14: ### END SOLUTION is not at the indentation of its ### BEGIN SOLUTION (line 10)"),
+    (SAMPLE.replace("        y = 2 * x", "        y = 2 * x  ### END SOLUTION"), "must be alone on its line"),
+])
+def test_stub_python_fails_on_a_malformed_block_naming_the_line(broken, words):
+    with pytest.raises(build_student.BuildError, match=re.escape(words)):
+        build_student.stub_python(broken)
+
+
+def test_restore_python_keeps_what_the_stubbing_changed():
+    stubbed = build_student.stub_python(SAMPLE).replace("Doubles.", "Triples.")
+    assert build_student.restore_python(stubbed, SAMPLE) != SAMPLE
+
+
+# --------------------------------------------------------------------------
+# The student edition: notebooks
+# --------------------------------------------------------------------------
+
+def _notebook():
+    nb = nbformat.v4.new_notebook()
+    exercise = nbformat.v4.new_code_cell(
+        "answer = None  # replace None with your answer\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\n"
+        "check(answer)")
+    exercise.outputs = [nbformat.v4.new_output("stream", text="passes\n")]
+    exercise.execution_count = 3
+    skeleton = nbformat.v4.new_code_cell(
+        "class Leaky:\n    def _forward(self, x):\n        ### BEGIN SOLUTION\n        return x\n"
+        "        ### END SOLUTION")
+    hidden = {"jupyter": {"source_hidden": True, "outputs_hidden": True}, "tags": ["solution"]}
+    solution_code = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
+                                              metadata=hidden)
+    solution_text = nbformat.v4.new_markdown_cell("The answer is 42.", metadata={"tags": ["solution"]})
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), exercise, skeleton, solution_code, solution_text]
+    return nb
+
+
+def test_student_notebook_removes_solutions_and_outputs():
+    full = _notebook()
+    student = build_student.student_notebook(full)
+    assert [cell.cell_type for cell in student.cells] == ["markdown", "code", "code", "markdown"]
+    assert student.cells[1].source == "answer = None  # replace None with your answer\n# YOUR CODE HERE\ncheck(answer)"
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    assert student.cells[2].source == (
+        "class Leaky:\n    def _forward(self, x):\n        # YOUR CODE HERE\n"
+        '        raise NotImplementedError("Leaky.forward: not implemented yet")')
+    assert student.cells[3].source == build_student.SOLUTION_PROMPT
+    assert "42" not in json.dumps(student)
+    assert all("jupyter" not in cell.metadata and "tags" not in cell.metadata for cell in student.cells)
+    assert full.cells[1].outputs, "the full edition's notebook is left as it was"
+
+
+# --------------------------------------------------------------------------
+# The student edition built from this repository
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def student(tmp_path_factory):
+    """dist/student built once per session into a temporary folder; returns (path, summary)."""
+    out = tmp_path_factory.mktemp("edition") / "student"
+    summary = build_student.build(out, root=SOURCE_ROOT)
+    return out, summary
+
+
+FULL_LAYERS = (SOURCE_ROOT / "layers.py").read_text()
+
+
+def test_the_build_writes_the_student_edition(student):
+    out, summary = student
+    for name in ["README.md", "Makefile", "requirements.txt", "layers.py", "homework.py", "checks.py",
+                 "notebooks/layers.py", "notebooks/homework.py", "notebooks/checks.py"]:
+        assert (out / name).is_file(), name
+    full_notebooks = sorted(p.name for p in (SOURCE_ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == full_notebooks
+    requirements = (out / "requirements.txt").read_text()
+    assert "-e" not in requirements.split()
+    pins = {line for line in (SOURCE_ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    assert {line for line in requirements.splitlines() if "==" in line} == pins
+    readme = (out / "README.md").read_text()
+    assert "{{" not in readme and "{{" not in (out / "Makefile").read_text()
+    for stub in summary["stubs"]:
+        assert f"`{stub['name']}`" in readme
+
+
+def test_the_build_fails_and_writes_nothing_without_markers(tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(SOURCE_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
+    (root / "layers.py").write_text(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", FULL_LAYERS, flags=re.M))
+    with pytest.raises(build_student.BuildError, match="no solution blocks"):
+        build_student.build(tmp_path / "out", root=root)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_build_fails_when_a_stub_does_not_raise(tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(SOURCE_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
+    # A return before the block: the stub is never reached.
+    stubs = build_student.python_stubs(FULL_LAYERS)
+    lines = FULL_LAYERS.splitlines(keepends=True)
+    first = stubs[0]
+    lines.insert(first["begin"], f"{first['indent']}return None\n")
+    (root / "layers.py").write_text("".join(lines))
+    with pytest.raises(build_student.BuildError, match=re.escape(f"{first['method']} returned instead of raising")):
+        build_student.build(tmp_path / "out", root=root)
+
+
+def test_no_marker_and_no_solution_line_survives(student):
+    out, _ = student
+    assert build_student.find_leaks(out, set()) == []          # no marker anywhere
+    stubbed = (out / "layers.py").read_text()
+    full_lines = FULL_LAYERS.splitlines()
+    inside = set()
+    for begin, end in build_student.solution_blocks(full_lines, "layers.py"):
+        inside.update(range(begin, end + 1))
+    public = {line.strip() for n, line in enumerate(full_lines) if n not in inside}
+    for begin, end in build_student.solution_blocks(full_lines, "layers.py"):
+        for line in full_lines[begin + 2:end]:                  # the hint (begin + 1) stays, reworded
+            if line.strip() and line.strip() not in public:
+                assert line.strip() not in {s.strip() for s in stubbed.splitlines()}, line
+    for path in (out / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert not any("solution" in cell.metadata.get("tags", []) for cell in nb.cells), path.name
+
+
+def test_student_notebooks_have_no_outputs(student):
+    out, _ = student
+    for path in sorted((out / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
+            assert "source_hidden" not in cell.metadata.get("jupyter", {}), path.name
+
+
+def test_round_trip_gives_back_the_full_layers_py(student):
+    out, _ = student
+    stubbed = (out / "layers.py").read_text()
+    assert stubbed != FULL_LAYERS
+    assert build_student.restore_python(stubbed, FULL_LAYERS) == FULL_LAYERS
+
+
+# What each stubbed method's public call is, and the notebook section it names.
+PUBLIC_CALLS = r'''
+import json, sys
+import numpy as np
+import layers
+x = np.array([[0.5, -1.0, 2.0, 1.5]])
+calls = {
+    "InputLayer": lambda: layers.InputLayer(np.vstack([x, 2 * x])).forward(x),
+    "FullyConnectedLayer": lambda: layers.FullyConnectedLayer(4, 2, rng=np.random.default_rng(0)).forward(x),
+    "LinearLayer": lambda: layers.LinearLayer().forward(x),
+    "ReLULayer": lambda: layers.ReLULayer().forward(x),
+    "LogisticSigmoidLayer": lambda: layers.LogisticSigmoidLayer().forward(x),
+    "TanhLayer": lambda: layers.TanhLayer().forward(x),
+    "SoftmaxLayer": lambda: layers.SoftmaxLayer().forward(x),
+    "SquaredError": lambda: layers.SquaredError().eval([[0.0, 1.0]], [[0.2, 0.7]]),
+    "LogLoss": lambda: layers.LogLoss().eval([[0.0, 1.0]], [[0.2, 0.7]]),
+    "CrossEntropy": lambda: layers.CrossEntropy().eval([[0.0, 1.0]], [[0.2, 0.8]]),
+    "numerical_jacobian": lambda: layers.numerical_jacobian(lambda a: 2 * a, x),
+}
+messages = {}
+for name, call in calls.items():
+    try:
+        call()
+        messages[name] = "no error"
+    except NotImplementedError as error:
+        messages[name] = str(error)
+print(layers.__file__)
+print(json.dumps(messages))
+'''
+
+
+def test_every_stubbed_method_raises_naming_itself_and_its_section(student):
+    out, summary = student
+    stubs = summary["stubs"]
+    assert {stub["name"] for stub in stubs} >= {
+        "SoftmaxLayer.forward", "SoftmaxLayer.backward", "FullyConnectedLayer.weight_gradients",
+        "numerical_jacobian"}
+    for stub in stubs:
+        assert re.fullmatch(r"\w+(\.\w+)?: not implemented yet \(see \d\d_\w+, section \d+\)", stub["message"])
+        assert f'raise NotImplementedError("{stub["message"]}")' in (out / "layers.py").read_text()
+    result = subprocess.run([sys.executable, "-c", PUBLIC_CALLS], cwd=out, capture_output=True,
+                            text=True, check=True)
+    path, messages = result.stdout.strip().splitlines()
+    assert Path(path).resolve() == (out / "layers.py").resolve()
+    for owner, message in json.loads(messages).items():
+        # The public call (forward, eval) reaches one of the owner's stubs, which names itself.
+        assert message in {stub["message"] for stub in stubs}, (owner, message)
+        assert message.split(":")[0].split(".")[0] == owner, (owner, message)
+
+
+# --------------------------------------------------------------------------
+# The learner's layers.py is the one a kernel in dist/student/notebooks imports
+# --------------------------------------------------------------------------
+
+IMPORT_PROBE = """
+import importlib
+import checks, homework, layers
+print(layers.__file__)
+print(checks.__file__)
+print(homework.__file__)
+print(checks.layers is layers, homework.layers is layers)
+importlib.reload(layers)
+print(layers.__file__)
+try:
+    layers.ReLULayer().forward([[1.0, -1.0]])
+except NotImplementedError as error:
+    print(error)
+"""
+
+
+def test_full_edition_is_installed_so_the_next_tests_can_fail(tmp_path):
+    # Without the shims, a folder without layers.py imports the full edition (the editable install).
+    result = subprocess.run([sys.executable, "-c", "import layers; print(layers.__file__)"],
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert Path(result.stdout.strip()).resolve() == (REPO_ROOT / "layers.py").resolve()
+
+
+def _expected_probe_lines(out):
+    relu_message = next(stub["message"] for stub in build_student.python_stubs(FULL_LAYERS)
+                        if stub["name"].startswith("ReLULayer."))
+    return [str((out / "layers.py").resolve()), str((out / "checks.py").resolve()),
+            str((out / "homework.py").resolve()), "True True", str((out / "layers.py").resolve()),
+            relu_message]
+
+
+def test_python_in_the_notebooks_folder_imports_the_learners_layers(student):
+    out, _ = student
+    result = subprocess.run([sys.executable, "-c", IMPORT_PROBE], cwd=out / "notebooks",
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines() == _expected_probe_lines(out)
+
+
+def test_a_kernel_in_the_notebooks_folder_imports_the_learners_layers(student):
+    out, _ = student
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(IMPORT_PROBE),
+                nbformat.v4.new_code_cell("layers.SoftmaxLayer().forward([[1.0, 2.0]])")]
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(out / "notebooks")}})
+    with pytest.raises(CellExecutionError) as caught:
+        client.execute()
+    text = "".join(output.get("text", "") for output in nb.cells[0].outputs)
+    assert text.strip().splitlines() == _expected_probe_lines(out)
+    # The traceback of the learner's NotImplementedError points at ../layers.py.
+    assert caught.value.ename == "NotImplementedError"
+    traceback = "\n".join(nb.cells[1].outputs[0]["traceback"])
+    assert str((out / "layers.py").resolve()) in re.sub(r"\x1b\[[0-9;]*m", "", traceback)
+
+
+# --------------------------------------------------------------------------
+# make check, and the notebooks with the stubs and with the reference
+# --------------------------------------------------------------------------
+
+def _make_check(folder):
+    result = subprocess.run(["make", "-s", "-o", ".venv/.runtime-installed", "check",
+                             f"BIN={Path(sys.executable).parent}"],
+                            cwd=folder, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def test_make_check_reports_progress(student, tmp_path):
+    out, _ = student
+    stubbed = _make_check(out)
+    assert f"Checking {(out / 'layers.py').resolve()}" in stubbed
+    assert "  forward             not implemented yet" in stubbed
+    assert re.search(r"^0 of (\d+) methods pass$", stubbed, re.M)
+    total = int(re.search(r"^0 of (\d+) methods pass$", stubbed, re.M).group(1))
+
+    finished = tmp_path / "finished"
+    shutil.copytree(out, finished)
+    shutil.copyfile(SOURCE_ROOT / "layers.py", finished / "layers.py")
+    assert re.search(rf"^{total} of {total} methods pass$", _make_check(finished), re.M)
+
+    # One method 1% off: that one row says wrong, every other passes.
+    (finished / "layers.py").write_text(
+        FULL_LAYERS + "\n_right_gradient = ReLULayer.gradient\n"
+        "ReLULayer.gradient = lambda self: 1.01 * _right_gradient(self)\n")
+    report = _make_check(finished)
+    assert re.search(rf"^{total - 1} of {total} methods pass$", report, re.M)
+    assert re.search(r"^ReLULayer\n  forward +passes\n  gradient +wrong: .*\n.*\n  backward +passes$", report, re.M)
+
+
+def _run_notebook(path):
+    """Execute a notebook in its folder; None, or (ename, evalue, first line of the failing cell)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        cell = str(error).split("------------------")[1].strip().splitlines()
+        return error.ename, error.evalue, cell[0] if cell else ""
+    return None
+
+
+def _run_all(folder):
+    paths = sorted((folder / "notebooks").glob("*.ipynb"))
+    with ThreadPoolExecutor(max_workers=2) as pool:              # two cores: two kernels at a time
+        return dict(zip((p.name for p in paths), pool.map(_run_notebook, paths)))
+
+
+def test_with_the_stubs_a_notebook_stops_at_an_unimplemented_method(student):
+    out, summary = student
+    messages = {stub["message"] for stub in summary["stubs"]}
+    results = _run_all(out)
+    for name, error in results.items():
+        if error is not None:
+            assert error[:2] in {("NotImplementedError", message) for message in messages}, (name, error)
+    assert any(error is not None for error in results.values())
+
+
+def test_with_the_reference_layers_every_student_notebook_runs(student, tmp_path):
+    out, _ = student
+    finished = tmp_path / "finished"
+    shutil.copytree(out, finished)
+    shutil.copyfile(SOURCE_ROOT / "layers.py", finished / "layers.py")
+    assert _run_all(finished) == {p.name: None for p in sorted((out / "notebooks").glob("*.ipynb"))}
