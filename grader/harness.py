@@ -119,6 +119,26 @@ def _describe(error, submission):
     }
 
 
+def _set_state(layer, prev_in, prev_out):
+    """Leave `layer` as if its forward pass had returned the reference output.
+
+    The layer's own forward runs (so the pack's bookkeeping in the base classes
+    happens: prev_in, the output shape, the fully connected layer's weights of
+    the pass) with the submission's formula _forward replaced by the reference
+    output; then prev_in and prev_out are set to the reference arrays. A bug in
+    the submission's _forward so cannot fail its gradient or backward as well.
+    """
+    layer._forward = lambda x: prev_out.copy()
+    try:
+        layer.forward(prev_in.copy())
+    except Exception:
+        pass  # a forward of the submission's own making; the attributes below suffice
+    finally:
+        layer.__dict__.pop("_forward", None)
+    layer.prev_in = prev_in
+    layer.prev_out = prev_out
+
+
 def _run_case(module, part, case):
     """Run one case; returns {"outputs": [...], "after": {...}}. Exceptions propagate."""
     arrays = {name: np.array(value, dtype=np.float64) for name, value in case.get("arrays", {}).items()}
@@ -140,10 +160,8 @@ def _run_case(module, part, case):
         layer = getattr(module, part["cls"])(**init)
         for name in case.get("attrs", []):
             setattr(layer, name, arrays[name].copy())
-        # The state the reference forward pass leaves, so that a bug in the
-        # submission's forward cannot fail its gradient or backward as well.
-        for name in case.get("state", []):
-            setattr(layer, name, arrays[name])
+        if "state" in case:
+            _set_state(layer, arrays["prev_in"], arrays["prev_out"])
         if kind == "layer_forward":
             outputs = [layer.forward(arrays["x"])]
         elif kind == "layer_gradient":

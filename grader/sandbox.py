@@ -121,12 +121,21 @@ def _system_library_args():
     return args + ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
 
 
-def bwrap_args(interpreter, submission_fd):
-    """bwrap's arguments up to (not including) the command."""
+def bwrap_args(interpreter, submission_fd, info_fd=None, run_token=None):
+    """bwrap's arguments up to (not including) the command.
+
+    info_fd receives bwrap's JSON {"child-pid": ...}: the sandbox's first
+    process, whose end ends every process inside. run_token, a random word in
+    the command line, tells that process apart from a later one with its pid.
+    """
     args = [
         "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", str(NOBODY), "--gid", str(NOBODY), "--clearenv",
     ]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
+    if run_token is not None:
+        args += ["--setenv", "LAYER_GRADER_RUN", run_token]
     for name, value in CHILD_ENV.items():
         args += ["--setenv", name, value]
     args += _system_library_args()
@@ -285,6 +294,8 @@ class Sandbox:
             results_path = folder / "results.jsonl"
             result_fd = os.open(results_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
             submission_fd = None
+            opened = []
+            run_token = secrets.token_hex(8)
             try:
                 message = dict(request, nonce=nonce, result_fd=result_fd, limits={
                     "cpu_seconds": math.ceil(timeout) + 1,
@@ -297,8 +308,10 @@ class Sandbox:
                 if self.mode == "bwrap":
                     (folder / "layers.py").write_bytes(submission_bytes)
                     submission_fd = os.open(folder / "layers.py", os.O_RDONLY | os.O_CLOEXEC)
-                    pass_fds.append(submission_fd)
-                    command = bwrap_args(self.interpreter, submission_fd) + \
+                    info_fd = os.open(folder / "info.json", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                    opened.append(info_fd)
+                    pass_fds += [submission_fd, info_fd]
+                    command = bwrap_args(self.interpreter, submission_fd, info_fd, run_token) + \
                         self.interpreter.python_args("/sub/layers.py", "/site")
                     popen["cwd"] = "/"
                 else:
@@ -313,8 +326,13 @@ class Sandbox:
                         os.chown(work, NOBODY, NOBODY)
                         os.chown(work / "layers.py", NOBODY, NOBODY)
                         popen.update(user=NOBODY, group=NOBODY, extra_groups=[])
-                return self._spawn(command, popen, pass_fds, folder, results_path, nonce, timeout)
+                result = self._spawn(command, popen, pass_fds, folder, results_path, nonce, timeout)
+                if self.mode == "bwrap":
+                    _end_sandbox(folder / "info.json", run_token)
+                return result
             finally:
+                for fd in opened:
+                    os.close(fd)
                 os.close(result_fd)
                 if submission_fd is not None:
                     os.close(submission_fd)
@@ -341,6 +359,29 @@ class Sandbox:
         result.stderr_tail = _tail(folder / "stderr.txt")
         result.messages, result.ignored_lines = _read_channel(results_path, nonce)
         return result
+
+
+def _end_sandbox(info_path, run_token, patience=5.0):
+    """Make sure the sandbox's first process (and so every process inside) is gone.
+
+    bwrap ends the sandbox when its command exits or when bwrap itself is
+    killed (--die-with-parent), but the second happens asynchronously: wait
+    for it, killing the process again if it is still there, so that nothing
+    of a submission outlives its part.
+    """
+    try:
+        pid = int(json.loads(Path(info_path).read_text())["child-pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            if run_token.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return  # gone, or the pid now belongs to another process
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            return
+        time.sleep(0.02)
 
 
 def _read_channel(path, nonce):

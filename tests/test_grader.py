@@ -1,0 +1,597 @@
+"""The autograder: fair to correct and wrong submissions, unmoved by hostile ones.
+
+Grading runs in-process through grader.grade.grade (the submission itself runs
+only in the grader's sandboxed children) or through `python -m grader` where
+the command line is what is tested. Hostile submissions get short timeouts
+(HOSTILE_TIMEOUT, HOSTILE_IMPORT_TIMEOUT) so that the file stays fast.
+"""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader import RUBRIC, TOTAL, reference  # noqa: E402
+from grader.cases import build_parts  # noqa: E402
+from grader.compare import compare  # noqa: E402
+from grader.grade import grade  # noqa: E402
+from grader.sandbox import Sandbox  # noqa: E402
+
+REFERENCE = ROOT / "layers.py"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+HOSTILE_TIMEOUT = float(os.environ.get("GRADER_TEST_TIMEOUT", 4))
+HOSTILE_IMPORT_TIMEOUT = float(os.environ.get("GRADER_TEST_IMPORT_TIMEOUT", 3))
+PART_NAMES = [name for name, *_ in RUBRIC]
+
+if sys.platform != "linux":  # the sandbox and the limits are Linux's
+    pytest.skip("the autograder runs on Linux", allow_module_level=True)
+
+
+def _sandboxed():
+    return Sandbox("auto").mode == "bwrap"
+
+
+SANDBOXED = _sandboxed()
+needs_bwrap = pytest.mark.skipif(not SANDBOXED, reason="bubblewrap cannot run here")
+
+
+# --------------------------------------------------------------------------
+# Submissions
+# --------------------------------------------------------------------------
+
+def reference_source():
+    return REFERENCE.read_text()
+
+
+#: Methods whose bodies are the learner's mathematics (used only while the
+#: reference has no solution markers yet; then tools/build_student.py stubs it).
+STUBBED_NAMES = {"_forward", "_derivative", "_gradient", "_backward", "weight_gradients",
+                 "_row_losses", "numerical_jacobian", "numerical_gradient", "relative_error"}
+
+
+def _ast_stubs(source):
+    """Replace each graded method's body (after its docstring) with a raise of NotImplementedError."""
+    lines = source.splitlines(keepends=True)
+    edits = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name in STUBBED_NAMES:
+            body = node.body
+            if isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                body = body[1:] or body
+            first, last = body[0].lineno - 1, node.end_lineno
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            edits.append((first, last, f'{indent}raise NotImplementedError("{node.name}: not implemented yet")\n'))
+    for first, last, text in sorted(edits, reverse=True):
+        lines[first:last] = [text]
+    return "".join(lines)
+
+
+def stub_source():
+    """The student edition's layers.py, made the way `make student` makes it."""
+    source = reference_source()
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from build_student import stub_python
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    stubbed = stub_python(source)
+    if stubbed == source:  # no solution markers in layers.py yet
+        stubbed = _ast_stubs(source)
+    assert stubbed != source
+    return stubbed
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def grade_text(tmp_path, text, name="layers.py", **kwargs):
+    folder = tmp_path / name.removesuffix(".py")
+    folder.mkdir(exist_ok=True)
+    return grade(write(folder, "layers.py", text), **kwargs)
+
+
+def failed_parts(result):
+    return {test.part for test in result.tests if not test.passed}
+
+
+def feedback_of(result, part):
+    return " | ".join(test.feedback for test in result.tests if test.part == part and not test.passed)
+
+
+# --------------------------------------------------------------------------
+# The rubric and the cases
+# --------------------------------------------------------------------------
+
+def test_rubric_totals_100_and_readme_lists_every_part():
+    assert TOTAL == 100 == sum(v + h for _, v, h, _ in RUBRIC)
+    readme = (ROOT / "grader" / "README.md").read_text()
+    for name, visible, hidden, _ in RUBRIC:
+        assert f"| `{name}` | {visible} | {hidden} | {visible + hidden} |" in readme, name
+
+
+def test_every_case_tells_right_from_one_percent_off():
+    parts = build_parts()
+    assert [part.name for part in parts] == PART_NAMES
+    for part in parts:
+        assert any(case.visible for case in part.cases), part.name
+        assert any(not case.visible for case in part.cases), part.name
+        for case in part.cases:
+            for expected in case.expected:
+                assert compare(expected, expected, case.atol) is None
+                assert compare(expected * 1.01, expected, case.atol) is not None, (part.name, case.id)
+                assert compare(expected * (1 + 1e-9), expected, case.atol) is None, (part.name, case.id)
+
+
+def test_hidden_cases_hold_the_conventions():
+    cases = {part.name: {case.id: case for case in part.cases} for part in build_parts()}
+    zeros = cases["ReLULayer.gradient"]["zeros"]
+    assert not zeros.visible and (zeros.inputs["prev_in"] == 0).any()
+    assert np.all(np.diagonal(zeros.expected[0], axis1=1, axis2=2)[zeros.inputs["prev_in"] == 0] == 1)
+    for layer in ("LogisticSigmoidLayer", "TanhLayer"):
+        large = cases[f"{layer}.gradient"]["large"]
+        diagonal = np.diagonal(large.expected[0], axis1=1, axis2=2)
+        assert not large.visible and np.abs(large.inputs["prev_in"]).max() == 1000
+        assert np.isclose(diagonal.min(), 1e-7, rtol=1e-6)  # only eps is left
+    for objective in ("SquaredError", "LogLoss", "CrossEntropy"):
+        random = cases[f"{objective}.gradient"]["random"]
+        assert not random.visible and random.inputs["y"].shape[0] > 1  # the 1/N shows
+    for part in cases:
+        for case in cases[part].values():
+            assert case.inputs  # every case checks its inputs are left alone
+
+
+# --------------------------------------------------------------------------
+# Correct and empty submissions
+# --------------------------------------------------------------------------
+
+def test_reference_scores_100_through_the_command_line(tmp_path):
+    results = tmp_path / "out" / "results.json"
+    start = time.monotonic()
+    done = subprocess.run([str(PYTHON), "-m", "grader", str(REFERENCE), "--json", str(results)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - start
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20, seconds
+    for name in PART_NAMES:
+        assert any(line.startswith(name + " ") and " passes" in line for line in done.stdout.splitlines()), name
+    assert "Score: 100 / 100" in done.stdout
+    report = json.loads(results.read_text())
+    assert report["score"] == 100
+    assert isinstance(report["execution_time"], (int, float)) and report["execution_time"] > 0
+    assert isinstance(report["output"], str) and "Score: 100 / 100" in report["output"]
+    assert len(report["tests"]) == 2 * len(RUBRIC)
+    for test in report["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] == "passed" and test["score"] == test["max_score"] > 0
+        assert test["visibility"] == ("after_due_date" if "(hidden cases)" in test["name"] else "visible")
+    assert sum(test["max_score"] for test in report["tests"]) == 100
+    assert sum(test["visibility"] == "after_due_date" for test in report["tests"]) == len(RUBRIC)
+
+
+def test_make_grade_without_json_and_visible_only(tmp_path):
+    # `make grade` passes `--json $(JSON)`: with JSON unset that is a bare --json.
+    broken = write(tmp_path, "layers.py", "import numpy\n\nclass ReLULayer(:\n")
+    done = subprocess.run([str(PYTHON), "-m", "grader", str(broken), "--json", "--visible-only"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    visible_points = sum(v for _, v, _, _ in RUBRIC)
+    assert f"Score: 0 / {visible_points}" in done.stdout
+    assert "import error (line 3: SyntaxError" in done.stdout
+    assert list(tmp_path.iterdir()) == [broken]  # no results file without a path
+    result = grade(broken, visible_only=True, timeout=HOSTILE_TIMEOUT, import_timeout=HOSTILE_IMPORT_TIMEOUT)
+    assert all(test.visible for test in result.tests) and len(result.tests) == len(RUBRIC)
+
+
+def test_stubs_score_0_with_every_part_not_attempted(tmp_path):
+    result = grade_text(tmp_path, stub_source())
+    assert result.score == 0 and result.max_score == 100
+    assert result.import_problem is None
+    for test in result.tests:
+        assert test.feedback.startswith("not attempted: NotImplementedError"), test.feedback
+
+
+def test_missing_file_and_bad_arguments_exit_non_zero(tmp_path):
+    missing = subprocess.run([str(PYTHON), "-m", "grader", str(tmp_path / "nowhere.py")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no such file" in missing.stderr
+    bad = subprocess.run([str(PYTHON), "-m", "grader", str(REFERENCE), "--timeout", "-1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "timeouts must be positive" in bad.stderr
+    none = subprocess.run([str(PYTHON), "-m", "grader"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert none.returncode != 0 and "usage" in none.stderr
+
+
+def test_unsandboxed_run_says_so(tmp_path):
+    broken = write(tmp_path, "layers.py", "def broken(:\n")
+    results = tmp_path / "results.json"
+    done = subprocess.run([str(PYTHON), "-m", "grader", str(broken), "--json", str(results)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, LAYER_GRADER_SANDBOX="none"))
+    assert done.returncode == 0, done.stderr
+    assert "NOT SANDBOXED" in done.stdout
+    report = json.loads(results.read_text())
+    assert "NOT SANDBOXED" in report["output"] and report["score"] == 0
+    assert "import error (line 1: SyntaxError" in report["tests"][0]["output"]
+
+
+# --------------------------------------------------------------------------
+# Planted bugs: each loses its own part and only that
+# --------------------------------------------------------------------------
+
+def _derivative_parts(layer):
+    """The parts that read a layer's _derivative in the reference's structure."""
+    ref_layers, _ = reference.load()
+    cls = getattr(ref_layers, layer)
+    parts = {f"{layer}.gradient"}
+    if cls._backward is ref_layers.ElementwiseLayer._backward:
+        parts.add(f"{layer}.backward")
+    return parts
+
+
+# (part(s) it must lose, what the feedback must say, code appended to the reference)
+BUGS = {
+    "linear forward 1% off": (
+        {"LinearLayer.forward"}, "wrong values",
+        "LinearLayer._forward = lambda self, x: x * 1.01"),
+    "ReLU backward 0 at 0": (
+        {"ReLULayer.backward"}, "wrong values",
+        "ReLULayer._backward = lambda self, g: g * (self.prev_in > 0)"),
+    "tanh forward overflows": (
+        {"TanhLayer.forward"}, "NaN/inf",
+        "TanhLayer._forward = lambda self, x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))"),
+    "softmax backward in place": (
+        {"SoftmaxLayer.backward"}, "input modified in place",
+        "def _bug(self, g):\n"
+        "    g -= (g * self.prev_out).sum(axis=1, keepdims=True)\n"
+        "    g *= self.prev_out\n"
+        "    return g\n"
+        "SoftmaxLayer._backward = _bug"),
+    "fully connected Jacobian not transposed": (
+        {"FullyConnectedLayer.gradient"}, "wrong shape",
+        "FullyConnectedLayer._gradient = lambda self: self.weights.copy()"),
+    "squared error without 1/N": (
+        {"SquaredError.gradient"}, "wrong values",
+        "SquaredError._gradient = lambda self, y, yhat: -2.0 * (y - yhat) * y.shape[0]"),
+    "bias gradient averaged": (
+        {"FullyConnectedLayer.weight_gradients"}, "wrong values",
+        "_wg = FullyConnectedLayer.weight_gradients\n"
+        "FullyConnectedLayer.weight_gradients = lambda self, g: "
+        "(_wg(self, g)[0], np.asarray(g).mean(axis=0, keepdims=True))"),
+    "cross entropy mean over classes": (
+        {"CrossEntropy.eval"}, "wrong values",
+        "CrossEntropy._row_losses = lambda self, y, yhat: -(y * np.log(yhat + self.eps)).mean(axis=1)"),
+    "log loss gradient without eps": (
+        {"LogLoss.gradient"}, "",
+        "LogLoss._gradient = lambda self, y, yhat: -(y - yhat) / (yhat * (1.0 - yhat))"),
+    "forward differences": (
+        {"numerical_jacobian"}, "wrong values",
+        "def numerical_jacobian(f, x, h=1e-6):\n"
+        "    x = np.array(x, dtype=float)\n"
+        "    base = f(x)\n"
+        "    columns = []\n"
+        "    for j in range(x.shape[1]):\n"
+        "        step = np.zeros_like(x)\n"
+        "        step[:, j] = h\n"
+        "        columns.append((f(x + step) - base) / h)\n"
+        "    return np.stack(columns, axis=2)"),
+    "input layer multiplies by std": (
+        {"InputLayer.forward"}, "wrong values",
+        "InputLayer._forward = lambda self, x: (x - self.mean_x) * self.std_x"),
+    "softmax Jacobian sign": (
+        {"SoftmaxLayer.gradient"}, "wrong values",
+        "def _bug(self):\n"
+        "    s = self.prev_out\n"
+        "    return s[:, :, None] * s[:, None, :] + np.einsum('nk,kj->nkj', s, np.eye(s.shape[1]))\n"
+        "SoftmaxLayer._gradient = _bug"),
+    "fully connected forward without biases": (
+        {"FullyConnectedLayer.forward"}, "wrong values",
+        "FullyConnectedLayer._forward = lambda self, x: x @ self.weights"),
+    "fully connected backward divides by N": (
+        {"FullyConnectedLayer.backward"}, "wrong values",
+        "FullyConnectedLayer._backward = lambda self, g: g @ self.weights.T / g.shape[0]"),
+    "log loss without eps in the log": (
+        {"LogLoss.eval"}, "",
+        "LogLoss._row_losses = lambda self, y, yhat: "
+        "-(y * np.log(yhat) + (1.0 - y) * np.log(1.0 - yhat)).sum(axis=1)"),
+    # A convention broken in _derivative costs the gradient, and the backward
+    # too where the layer's backward is the inherited product with _derivative.
+    "sigmoid derivative without eps": (
+        _derivative_parts("LogisticSigmoidLayer"), "wrong values",
+        "LogisticSigmoidLayer._derivative = lambda self: self.prev_out * (1.0 - self.prev_out)"),
+    "ReLU derivative 0 at 0": (
+        _derivative_parts("ReLULayer"), "wrong values",
+        "ReLULayer._derivative = lambda self: (self.prev_in > 0).astype(float)"),
+}
+
+#: Bugs graded together; within a batch no two bugs share a part, so the parts
+#: lost must be exactly the union of each bug's own.
+BATCHES = [
+    ["linear forward 1% off", "ReLU backward 0 at 0", "tanh forward overflows",
+     "softmax backward in place", "fully connected Jacobian not transposed", "squared error without 1/N",
+     "bias gradient averaged", "cross entropy mean over classes", "log loss gradient without eps",
+     "forward differences"],
+    ["input layer multiplies by std", "softmax Jacobian sign", "fully connected forward without biases",
+     "fully connected backward divides by N", "log loss without eps in the log",
+     "sigmoid derivative without eps", "ReLU derivative 0 at 0"],
+]
+
+
+def test_batches_cover_every_bug_once_without_shared_parts():
+    assert sorted(sum(BATCHES, [])) == sorted(BUGS)
+    for batch in BATCHES:
+        parts = [part for bug in batch for part in BUGS[bug][0]]
+        assert len(parts) == len(set(parts))
+    single = [bug for bug, (parts, _, _) in BUGS.items() if len(parts) == 1]
+    assert len(single) >= 10
+
+
+def planted(batch):
+    code = "\n\n".join(BUGS[bug][2] for bug in batch)
+    return reference_source() + "\n\n# Planted bugs\n" + code + "\n"
+
+
+_graded_batches = {}
+
+
+def graded_batch(index, tmp_path_factory):
+    if index not in _graded_batches:
+        folder = tmp_path_factory.mktemp(f"batch{index}")
+        path = write(folder, "layers.py", planted(BATCHES[index]))
+        _graded_batches[index] = (path, grade(path))
+    return _graded_batches[index]
+
+
+@pytest.mark.parametrize("index", range(len(BATCHES)))
+def test_planted_bugs_lose_their_own_part_only(index, tmp_path_factory):
+    _, result = graded_batch(index, tmp_path_factory)
+    expected = set().union(*(BUGS[bug][0] for bug in BATCHES[index]))
+    assert failed_parts(result) == expected
+    for bug in BATCHES[index]:
+        parts, words, _ = BUGS[bug]
+        for part in parts:
+            assert words in feedback_of(result, part), (bug, feedback_of(result, part))
+    points = {name: v + h for name, v, h, _ in RUBRIC}
+    lost = sum(test.max_score - test.score for test in result.tests)
+    assert 0 < lost <= sum(points[part] for part in expected)
+    assert result.score == 100 - lost
+
+
+def test_conventions_are_hidden_cases(tmp_path_factory):
+    _, result = graded_batch(0, tmp_path_factory)
+    tests = {(test.part, test.visible): test for test in result.tests}
+    # A 1% error shows in the visible cases already.
+    assert not tests[("LinearLayer.forward", True)].passed
+    # The course's conventions are the hidden cases' business.
+    for part in ("ReLULayer.backward", "SquaredError.gradient", "TanhLayer.forward"):
+        assert tests[(part, True)].passed and not tests[(part, False)].passed, part
+    assert "case 'x with exact zeros" in tests[("ReLULayer.backward", False)].feedback
+
+
+# --------------------------------------------------------------------------
+# Hostile submissions: no points, and they finish within their timeouts
+# --------------------------------------------------------------------------
+
+def grade_hostile(tmp_path, text, name):
+    start = time.monotonic()
+    result = grade_text(tmp_path, text, name=name, timeout=HOSTILE_TIMEOUT,
+                        import_timeout=HOSTILE_IMPORT_TIMEOUT)
+    return result, time.monotonic() - start
+
+
+@pytest.mark.parametrize("name, text, words", [
+    ("sys_exit", "import sys\nsys.exit(0)\n", "import error (line 2: SystemExit"),
+    ("os_exit", "import os\nos._exit(0)\n", "import error: the process ended while importing"),
+    ("raises", "x = 1\nraise RuntimeError('no')\n", "import error (line 2: RuntimeError: no)"),
+    ("syntax", "import numpy as np\n\ndef forward(self x):\n    return x\n", "import error (line 3: SyntaxError"),
+])
+def test_import_failures_score_0_with_the_line(tmp_path, name, text, words):
+    result, seconds = grade_hostile(tmp_path, text, name)
+    assert result.score == 0
+    assert seconds < HOSTILE_IMPORT_TIMEOUT + 3
+    for test in result.tests:
+        assert test.feedback.startswith(words), test.feedback
+
+
+def test_endless_loop_at_import_costs_one_timeout(tmp_path):
+    result, seconds = grade_hostile(tmp_path, "while True:\n    pass\n", "loop")
+    assert result.score == 0
+    assert HOSTILE_IMPORT_TIMEOUT <= seconds < HOSTILE_IMPORT_TIMEOUT + 3
+    assert all(test.feedback.startswith("timeout at import") for test in result.tests)
+
+
+FORGED_LINE = ('{"nonce": "%s", "event": "case", "case": "h", '
+               '"outputs": [{"shape": [1, 4], "data": [1, 2, 3, 4]}], "after": {}, "score": 100}')
+
+FAKE_STDOUT = textwrap.dedent('''
+    import json, os, sys
+    for guess in ("", "0" * 32, "nonce"):
+        print(%r %% guess)
+        print(json.dumps({"nonce": guess, "event": "imported"}))
+        print(json.dumps({"nonce": guess, "event": "done"}))
+    print(json.dumps({"score": 100, "tests": []}))
+    sys.stdout.flush()
+    # Forged lines on every descriptor that might be the result channel.
+    for fd in range(3, 64):
+        try:
+            os.write(fd, (%r %% "0" * 32 + "\\n").encode())
+        except OSError:
+            pass
+''') % (FORGED_LINE, FORGED_LINE)
+
+PATCHED_NUMPY = textwrap.dedent('''
+    import numpy as np
+    import numpy.testing
+    always = lambda *args, **kwargs: True
+    np.allclose = np.isclose = np.array_equal = np.array_equiv = always
+    np.testing.assert_allclose = np.testing.assert_array_equal = lambda *args, **kwargs: None
+    np.testing.assert_array_almost_equal = np.testing.assert_almost_equal = lambda *args, **kwargs: None
+    np.isfinite = lambda a: np.ones(np.shape(a), dtype=bool)
+''')
+
+FAKE_RESULTS_FILE = textwrap.dedent('''
+    import json, os
+    fake = json.dumps({"score": 100, "execution_time": 1, "output": "all good", "tests": [
+        {"name": "everything", "score": 100, "max_score": 100, "status": "passed", "output": "",
+         "visibility": "visible"}]})
+    for folder in (".", "/tmp", "/autograder/results", %r, os.path.expanduser("~")):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, "results.json"), "w") as handle:
+                handle.write(fake)
+        except OSError:
+            pass
+''')
+
+
+def _returns_zeros(source):
+    """Every graded method returns zeros of the right shape instead of raising."""
+    return source + textwrap.dedent('''
+        import numpy as _np
+        for _cls in (InputLayer, LinearLayer, ReLULayer, LogisticSigmoidLayer, TanhLayer, SoftmaxLayer):
+            _cls._forward = lambda self, x: _np.zeros_like(x)
+            _cls._derivative = lambda self: _np.zeros_like(self.prev_in)
+            _cls._gradient = lambda self: _np.zeros(self.prev_in.shape + self.prev_in.shape[1:])
+            _cls._backward = lambda self, g: _np.zeros_like(g)
+        FullyConnectedLayer._forward = lambda self, x: _np.zeros((len(x), self.size_out))
+        FullyConnectedLayer._gradient = lambda self: _np.zeros((self.size_out, self.size_in))
+        FullyConnectedLayer._backward = lambda self, g: _np.zeros((len(g), self.size_in))
+        FullyConnectedLayer.weight_gradients = lambda self, g: (_np.zeros((self.size_in, self.size_out)),
+                                                                _np.zeros((1, self.size_out)))
+        for _cls in (SquaredError, LogLoss, CrossEntropy):
+            _cls._row_losses = lambda self, y, yhat: _np.zeros(len(y))
+            _cls._gradient = lambda self, y, yhat: _np.zeros_like(y)
+        numerical_jacobian = lambda f, x, h=1e-6: _np.zeros(_np.shape(x) + _np.shape(x)[1:])
+    ''')
+
+
+@pytest.mark.parametrize("name", ["forger", "patched_numpy"])
+def test_forgeries_earn_nothing(tmp_path, name):
+    """Fake results on stdout and on every descriptor, fake results files; patched numpy."""
+    if name == "forger":
+        prefix = FAKE_STDOUT + FAKE_RESULTS_FILE % str(tmp_path / "out")
+    else:
+        prefix = PATCHED_NUMPY
+    result, seconds = grade_hostile(tmp_path, prefix + _returns_zeros(stub_source()), name)
+    assert result.score == 0, [(t.name, t.feedback) for t in result.tests if t.passed]
+    assert result.import_problem is None
+    assert seconds < 20
+    assert all("wrong values" in test.feedback for test in result.tests), \
+        [test.feedback for test in result.tests if "wrong values" not in test.feedback]
+    if name == "forger" and SANDBOXED:
+        assert not (tmp_path / "out").exists()
+        assert not (tmp_path / name / "results.json").exists()
+
+
+@needs_bwrap
+def test_reading_the_reference_from_disk_finds_nothing(tmp_path):
+    hunter = textwrap.dedent('''
+        import os, sys, time
+        targets = {"layers.py", "homework.py", "__editable___layer_calculus_1_0_0_finder.py"}
+        found, seen, start = [], 0, time.monotonic()
+        known = [%r, %r, "/work/main/layers.py", "/autograder/source/layers.py"]
+        found += [path for path in known if os.path.isfile(path)]
+        path = os.path.dirname(os.path.realpath(sys.executable))
+        while True:  # walk up from the interpreter
+            found += [os.path.join(path, name) for name in targets if os.path.isfile(os.path.join(path, name))]
+            if os.path.dirname(path) == path:
+                break
+            path = os.path.dirname(path)
+        for root, dirs, files in os.walk("/"):  # and search the whole tree
+            seen += len(files)
+            found += [os.path.join(root, name) for name in files if name in targets]
+            if time.monotonic() - start > 1.5:
+                break
+        found = [path for path in found if os.path.realpath(path) != os.path.realpath(__file__)]
+        if not found:
+            raise ImportError(f"found nothing in {seen} files")
+        exec(open(found[0]).read())
+    ''') % (str(REFERENCE), str(ROOT / "homework.py"))
+    result, _ = grade_hostile(tmp_path, hunter, "hunter")
+    assert result.score == 0
+    assert "found nothing in" in result.tests[0].feedback, result.tests[0].feedback
+
+
+def _harness_processes():
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"layer-grader-fork-test" in (entry / "cmdline").read_bytes():
+                    found.append(entry.name)
+            except OSError:
+                pass
+    return found
+
+
+def test_grandchild_and_endless_method_neither_hang_nor_spread(tmp_path):
+    """A grandchild holding stdout forked at import, and a method that never returns."""
+    fork = textwrap.dedent('''
+        import os, sys, time
+        if os.fork() == 0:
+            sys.stdout.write("holding stdout and stderr open\\n")
+            os.execv(sys.executable, [sys.executable, "-c",
+                     "import time; time.sleep(60)  # layer-grader-fork-test"])
+    ''')
+    loop = "\n\ndef _loop(self, x):\n    while True:\n        pass\n\n\nReLULayer._forward = _loop\n"
+    result, seconds = grade_hostile(tmp_path, fork + reference_source() + loop, "fork")
+    assert failed_parts(result) == {"ReLULayer.forward"}
+    assert f"timeout: no answer within {HOSTILE_TIMEOUT:g} s" in feedback_of(result, "ReLULayer.forward")
+    assert result.score == 97
+    assert seconds < 20
+    time.sleep(0.5)
+    assert _harness_processes() == []
+
+
+# --------------------------------------------------------------------------
+# The Gradescope bundle
+# --------------------------------------------------------------------------
+
+def test_run_autograder_from_the_bundle_matches_the_command_line(tmp_path, tmp_path_factory):
+    submission, expected = graded_batch(0, tmp_path_factory)
+    zip_path = tmp_path / "autograder.zip"
+    done = subprocess.run([str(PYTHON), "-m", "grader.bundle", "--out", str(zip_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        assert {"setup.sh", "run_autograder", "layers.py", "homework.py", "requirements-grader.txt",
+                "grader/__main__.py", "grader/harness.py", "grader/README.md"} <= names
+        assert archive.read("layers.py") == REFERENCE.read_bytes()
+        assert b"numpy==" in archive.read("requirements-grader.txt")
+        assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
+        archive.extractall(tmp_path / "source")
+    source = tmp_path / "source"
+    (source / "run_autograder").chmod(0o755)
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "layers.py").write_bytes(submission.read_bytes())
+    env = dict(os.environ, GRADER_SUBMISSION_DIR=str(tmp_path / "submission"),
+               GRADER_RESULTS_DIR=str(tmp_path / "results"), GRADER_PYTHON=str(PYTHON))
+    env.pop("GRADER_SOURCE_DIR", None)
+    run = subprocess.run([str(source / "run_autograder")], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert report["score"] == expected.score < 100
+    assert {t["name"]: t["score"] for t in report["tests"]} == {t.name: t.score for t in expected.tests}
+    # No layers.py in the submission: a readable results.json, not a crash.
+    (tmp_path / "submission" / "layers.py").rename(tmp_path / "submission" / "my_layers.py")
+    run = subprocess.run([str(source / "run_autograder")], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60, env=env)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert report["score"] == 0 and "No layers.py" in report["output"] and "my_layers.py" in report["output"]
