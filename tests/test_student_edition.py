@@ -447,8 +447,13 @@ def test_student_notebook_removes_solutions_and_outputs():
 def student(tmp_path_factory):
     """dist/student built once per session into a temporary folder; returns (path, summary)."""
     out = tmp_path_factory.mktemp("edition") / "student"
-    summary = build_student.build(out, root=SOURCE_ROOT)
-    return out, summary
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "build_student.py"),
+                             "--out", str(out), "--root", str(SOURCE_ROOT)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    stubs = build_student.python_stubs((SOURCE_ROOT / "layers.py").read_text())
+    assert result.stdout.startswith(f"Student edition written to {out}: {len(stubs)} methods to implement")
+    return out, {"stubs": stubs}
 
 
 FULL_LAYERS = (SOURCE_ROOT / "layers.py").read_text()
@@ -491,6 +496,18 @@ def test_the_build_fails_when_a_stub_does_not_raise(tmp_path):
     (root / "layers.py").write_text("".join(lines))
     with pytest.raises(build_student.BuildError, match=re.escape(f"{first['method']} returned instead of raising")):
         build_student.build(tmp_path / "out", root=root)
+
+
+def test_find_leaks_finds_markers_and_solution_lines(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "layers.py").write_text("x = 1\n        ### END SOLUTION\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("y = 2\nanswer = [[0.25, -0.25]]")]
+    nbformat.write(nb, tmp_path / "notebooks" / "a.ipynb")
+    assert build_student.find_leaks(tmp_path, {"answer = [[0.25, -0.25]]"}) == [
+        "layers.py, line 2: a solution marker survives: '### END SOLUTION'",
+        "notebooks/a.ipynb, line 2: a line of a solution survives: 'answer = [[0.25, -0.25]]'",
+    ]
 
 
 def test_no_marker_and_no_solution_line_survives(student):
@@ -618,6 +635,25 @@ def test_python_in_the_notebooks_folder_imports_the_learners_layers(student):
     result = subprocess.run([sys.executable, "-c", IMPORT_PROBE], cwd=out / "notebooks",
                             capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines() == _expected_probe_lines(out)
+
+
+RELOAD_PROBE = """
+import importlib, io, contextlib, shutil, sys
+import checks, layers
+before = checks.check_layer(layers.ReLULayer).passed
+shutil.copyfile(sys.argv[1], "../layers.py")          # the learner finishes layers.py
+importlib.reload(layers)
+print(before, checks.check_layer(layers.ReLULayer).passed)
+"""
+
+
+def test_reloading_layers_in_the_notebooks_folder_picks_up_the_learners_edits(student, tmp_path):
+    out, _ = student
+    edition = tmp_path / "edition"
+    shutil.copytree(out, edition)
+    result = subprocess.run([sys.executable, "-c", RELOAD_PROBE, str(SOURCE_ROOT / "layers.py")],
+                            cwd=edition / "notebooks", capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False True"
 
 
 def test_a_kernel_in_the_notebooks_folder_imports_the_learners_layers(student):

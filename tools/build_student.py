@@ -48,8 +48,8 @@ STUB_COMMENT = "# YOUR CODE HERE"
 STUB_RAISE = "raise NotImplementedError("
 SOLUTION_TAG = "solution"
 SOLUTION_PROMPT = (
-    "*Your turn: work this out yourself, then run the check in the cell above. "
-    "The worked solution is not part of this edition.*"
+    "*The worked solution is not part of this edition: work it out yourself; the exercise's "
+    "check tells you when you are right.*"
 )
 
 
@@ -673,9 +673,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "dist" / "student"),
                         help="folder of the student edition (default: dist/student)")
+    parser.add_argument("--root", default=str(REPO_ROOT),
+                        help="the full edition to build from (default: this repository)")
     args = parser.parse_args(argv)
     try:
-        summary = build(args.out)
+        summary = build(args.out, root=args.root)
     except BuildError as error:
         print(f"build_student: FAILED: {error}", file=sys.stderr)
         return 1
