@@ -416,7 +416,10 @@ x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 arguments = {
     "x": x, "data": x, "y": np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
     "yhat": np.array([[0.7, 0.2, 0.1], [0.3, 0.5, 0.2]]), "f": lambda a: 2.0 * np.asarray(a),
+    "a": x, "b": x + 0.125,
 }
+# Functions of a scalar f.
+scalar_f = {"numerical_gradient": lambda a: float(np.sum(np.asarray(a) ** 2))}
 
 def instance_of(cls):
     """A small instance; a layer has been through forward (with a stand-in for its own _forward)."""
@@ -446,6 +449,8 @@ for method in json.loads(sys.argv[1]):
     for name, parameter in inspect.signature(target).parameters.items():
         if name == "grad_in":
             call[name] = np.full((2, 2 if owner == "FullyConnectedLayer" else 3), 1.0)
+        elif name == "f" and attribute in scalar_f:
+            call[name] = scalar_f[attribute]
         elif name in arguments:
             call[name] = arguments[name]
         elif parameter.default is inspect.Parameter.empty:
@@ -496,9 +501,10 @@ def check_stubs(out_dir, stubs, python=sys.executable):
 # The student edition
 # --------------------------------------------------------------------------
 
-SHIM = '''"""Makes `import {module}` in a notebook load ../{module}.py, the file of this folder's course.
+SHIM = '''"""Leave this file as it is: the {module}.py of this course is ../{module}.py, in the folder above.
 
-A kernel starts in notebooks/, where Python would otherwise go on searching
+This pointer makes `import {module}` in a notebook load ../{module}.py. A
+kernel starts in notebooks/, where Python would otherwise go on searching
 and could find another copy of the course installed in the environment
 (for instance the full edition). This file runs ../{module}.py as the module
 `{module}`: tracebacks show ../{module}.py, and importlib.reload picks up edits.
@@ -533,16 +539,19 @@ def local_modules(root, notebooks):
     return sorted(found | {"layers"})
 
 
+REQUIREMENTS_HEADER = ("# The course's packages, pinned for Python 3.11: `make lab` and `make check` "
+                       "install them into .venv.\n")
+
+
 def runtime_requirements(text):
-    """requirements.txt for learners: the pins, without installing the course itself (-e .)."""
-    kept = []
-    for line in text.splitlines():
-        if line.strip().startswith("-e"):
-            while kept and kept[-1].startswith("#"):     # and the comment that introduces it
-                kept.pop()
-            continue
-        kept.append(line)
-    return "\n".join(kept).rstrip("\n") + "\n"
+    """requirements.txt for learners: the same pins, without installing the full edition (-e .).
+
+    The full edition's comments speak of its own tooling, so they give way to one line
+    for learners.
+    """
+    pins = [line for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith(("#", "-e"))]
+    return REQUIREMENTS_HEADER + "\n".join(pins) + "\n"
 
 
 def implementation_order(stubs):
