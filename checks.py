@@ -689,7 +689,10 @@ def check_objective(objective, reference=None):
     loss, gradient = _objective_reference(builtin, instance, reference)
     title = name if reference is not None or name == builtin else f"{name} (checked against {builtin})"
     arguments = (Y_SYMBOL, YHAT_SYMBOL)
-    cases = objective_inputs(builtin if reference is None else "SquaredError")
+    if reference is None:
+        cases = objective_inputs(builtin)
+    else:   # probabilities (as for the log loss) when the objective asks for them, else any numbers
+        cases = objective_inputs("LogLoss" if getattr(instance, "needs_probabilities", False) else "SquaredError")
     results = []
 
     def check_eval():

@@ -292,6 +292,24 @@ def test_a_learner_layer_against_the_wrong_formula_is_wrong():
     assert statuses == {"forward": "wrong", "gradient": "wrong", "backward": "wrong"}
 
 
+def test_a_learner_objective_with_a_sympy_reference_passes_and_a_wrong_one_fails():
+    y, yhat = sp.symbols("y yhat", real=True)
+
+    class SquaredLogError(layers.Objective):
+        needs_probabilities = True                    # so it is checked on probabilities
+
+        def _row_losses(self, y, yhat):
+            return ((np.log1p(y) - np.log1p(yhat)) ** 2).sum(axis=1)
+
+        def _gradient(self, y, yhat):
+            return -2 * (np.log1p(y) - np.log1p(yhat)) / (1 + yhat)
+
+    reference = (sp.log(1 + y) - sp.log(1 + yhat)) ** 2
+    assert checks.check_objective(SquaredLogError, reference=reference).passed
+    report = checks.check_objective(SquaredLogError, reference=(sp.log(1 + y) - sp.log(1 + yhat)) ** 2 / 2)
+    assert [status for _, status, _ in report.results] == ["wrong", "wrong"]
+
+
 def test_a_learner_layer_without_a_reference_is_a_usage_error():
     with pytest.raises(TypeError, match="needs a reference"):
         checks.check_layer(Softplus)
