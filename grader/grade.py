@@ -1,5 +1,7 @@
 """Grading one submission: import probe, one child per part, scores and feedback."""
 
+import math
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -9,9 +11,10 @@ import numpy as np
 from .cases import build_parts
 from .compare import compare
 from .reference import reference_dir
-from .sandbox import Sandbox
+from .sandbox import Sandbox, Watch
 
-#: Children running at once (the machine this was measured on has 2 cores).
+#: Children running at once (the machine this was measured on has 2 cores); the
+#: parts are dealt round-robin into this many groups, one child per group.
 WORKERS = 2
 #: Wall-clock seconds allowed to each part's child and to the import probe.
 PART_TIMEOUT = 10.0
@@ -131,17 +134,25 @@ def _judge_case(part, case, message):
     return None
 
 
-def _crash_words(part, child, timeout, import_error=None):
-    if import_error:
-        return import_error
-    if child.timed_out:
-        return f"{part.name}: timeout: no answer within {timeout:g} s"
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _ended_words(child, during=""):
     code = child.returncode
-    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    if code is not None and code < 0:
+        how = f"killed by signal {_signal_name(-code)}"
+    elif code is not None and 128 < code <= 128 + 64:  # a signal, as bwrap reports it
+        how = f"exit code {code}: killed by signal {_signal_name(code - 128)}"
+    else:
+        how = f"exit code {code}"
     if code == 0:
-        how += " (does layers.py call exit()?)"
+        how += "; does layers.py call exit()?"
     tail = f"; stderr: {child.stderr_tail}" if child.stderr_tail else ""
-    return f"{part.name}: crash: the process ended ({how}) before answering{tail}"
+    return f"the process ended{during} ({how}){tail}"
 
 
 # --------------------------------------------------------------------------
@@ -150,6 +161,18 @@ def _crash_words(part, child, timeout, import_error=None):
 
 class GraderError(RuntimeError):
     """The grader itself could not run (not the submission's doing)."""
+
+
+def _startup_words(child, timeout):
+    """Why a child never got to its first part, or None if it did import the submission."""
+    errors = child.events("import_error")
+    if errors:
+        return _import_words(errors[0]["error"])
+    if child.events("imported"):
+        return None
+    if child.timed_out:
+        return f"timeout at import: layers.py did not finish importing within {timeout:g} s"
+    return f"import error: {_ended_words(child, ' while importing layers.py')}"
 
 
 def _probe_import(sandbox, source, timeout):
@@ -161,33 +184,51 @@ def _probe_import(sandbox, source, timeout):
             f"the grading child did not start (sandbox: {sandbox.mode}, exit code "
             f"{child.returncode}, timed out: {child.timed_out}): {child.stderr_tail}"
         )
-    if child.events("imported"):
-        return None
-    errors = child.events("import_error")
-    if errors:
-        return _import_words(errors[0]["error"])
-    if child.timed_out:
-        return f"timeout at import: layers.py did not finish importing within {timeout:g} s"
-    code = child.returncode
-    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-    tail = f"; stderr: {child.stderr_tail}" if child.stderr_tail else ""
-    return f"import error: the process ended while importing layers.py ({how}){tail}"
+    return _startup_words(child, timeout)
 
 
-def _grade_part(sandbox, source, part, timeout):
-    request = {
-        "mode": "part",
-        "part": {"kind": part.kind, "cls": part.cls},
-        "cases": [dict(case.request, id=case.id) for case in part.cases],
-    }
-    child = sandbox.run(source, request, timeout)
-    import_errors = child.events("import_error")
-    import_error = _import_words(import_errors[0]["error"]) if import_errors else None
-    answers, repeated = {}, set()
-    for message in child.events("case"):
-        if message.get("case") in answers:
-            repeated.add(message.get("case"))
-        answers[message.get("case")] = message
+class PartsWatch(Watch):
+    """Times a child that runs several parts in turn.
+
+    Start-up (interpreter, numpy, importing the submission) gets `startup`
+    seconds; then each part gets `timeout` seconds from the message that
+    announces it. A part is announced once at most, so the deadline moves at
+    most once per part, whatever the child writes.
+    """
+
+    def __init__(self, names, timeout, startup):
+        super().__init__(timeout)
+        self.names, self.startup = set(names), startup
+        self.order = []  # parts announced, in order
+        self.part_start = None
+        self.done = False
+        self.answers = {}  # part -> {case id -> message}
+        self.repeated = {}  # part -> case ids answered twice
+
+    def feed(self, message):
+        event, part = message.get("event"), message.get("part")
+        if event == "part" and part in self.names and part not in self.order:
+            self.order.append(part)
+            self.part_start = time.monotonic()
+        elif event == "case" and part in self.order:
+            answers = self.answers.setdefault(part, {})
+            if message.get("case") in answers:
+                self.repeated.setdefault(part, set()).add(message.get("case"))
+            answers[message.get("case")] = message
+        elif event == "done":
+            self.done = True
+
+    def deadline(self):
+        if self.part_start is None:
+            return self.start + self.startup
+        return self.part_start + self.timeout
+
+    def cpu_seconds(self):
+        return math.ceil(self.startup + self.timeout * len(self.names)) + 1
+
+
+def _judge_part(part, answers, repeated, failure):
+    """The part's TestResults (visible, hidden) from its answers; failure explains a missing one."""
     tests = []
     for visible, points in ((True, part.visible_points), (False, part.hidden_points)):
         group = [case for case in part.cases if case.visible == visible]
@@ -198,7 +239,7 @@ def _grade_part(sandbox, source, part, timeout):
             if case.id in repeated:
                 feedback = f"{part.name}: the result channel answered case '{case.description}' twice"
             elif case.id not in answers:
-                feedback = _crash_words(part, child, timeout, import_error)
+                feedback = f"{part.name}: {failure or 'no answer'}"
             else:
                 feedback = _judge_case(part, case, answers[case.id])
             if feedback:
@@ -209,6 +250,42 @@ def _grade_part(sandbox, source, part, timeout):
             feedback or f"passes ({len(group)} {label} case{'s' if len(group) > 1 else ''})",
         ))
     return tests
+
+
+def _part_request(part):
+    return {"name": part.name, "kind": part.kind, "cls": part.cls,
+            "cases": [dict(case.request, id=case.id) for case in part.cases]}
+
+
+def _grade_group(sandbox, source, parts, timeout, startup):
+    """Grade `parts` in one child, in order; after a timeout or a crash the
+    part that was running is charged and a new child takes up the rest."""
+    tests = {}
+    pending = list(parts)
+    while pending:
+        watch = PartsWatch([part.name for part in pending], timeout, startup)
+        child = sandbox.run(source, {"mode": "parts", "parts": [_part_request(p) for p in pending]}, watch)
+        if not watch.order:
+            failure = _startup_words(child, startup) or _ended_words(child)
+            for part in pending:
+                tests[part.name] = _judge_part(part, {}, set(), failure)
+            break
+        if child.timed_out:
+            failure = f"timeout: no answer within {timeout:g} s"
+        elif not watch.done:
+            failure = f"crash: {_ended_words(child, ' during this part')}"
+        else:
+            failure = None
+        for part in pending:
+            if part.name in watch.order:
+                tests[part.name] = _judge_part(part, watch.answers.get(part.name, {}),
+                                               watch.repeated.get(part.name, set()), failure)
+        pending = [part for part in pending if part.name not in watch.order]
+        if watch.done and pending:  # "done" before every part ran: only a forged message says that
+            for part in pending:
+                tests[part.name] = _judge_part(part, {}, set(), "the child stopped before this part")
+            break
+    return [test for part in parts for test in tests[part.name]]
 
 
 def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=IMPORT_TIMEOUT,
@@ -225,8 +302,15 @@ def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=I
             groups = [(True, part.visible_points)] + ([] if visible_only else [(False, part.hidden_points)])
             tests += [TestResult(part.name, visible, 0, points, problem) for visible, points in groups]
     else:
+        # One child per group runs its parts in turn; `workers` groups at once.
+        groups = [parts[index::workers] for index in range(workers)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for part_tests in pool.map(lambda part: _grade_part(sandbox, source, part, timeout), parts):
-                tests += part_tests
+            graded = pool.map(lambda group: _grade_group(sandbox, source, group, timeout, import_timeout),
+                              groups)
+            by_part = {test_part: [] for test_part in (part.name for part in parts)}
+            for group_tests in graded:
+                for test in group_tests:
+                    by_part[test.part].append(test)
+        tests = [test for name in by_part for test in by_part[name]]
     return Grade(str(submission), tests, sandbox.mode, sandbox.statement(),
                  time.monotonic() - start, problem)

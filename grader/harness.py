@@ -11,9 +11,9 @@ change what it was asked or how limits were set:
 2. set CPU, memory, file-size, open-file and core limits with ``resource``;
 3. load the submission from its path as the module ``layers`` (never as
    ``__main__``, so its own command line does not run);
-4. run each case and write one JSON line per case, tagged with the nonce, to
-   the inherited result descriptor (never pickle; never stdout, which the
-   submission shares);
+4. run the parts in order, announcing each, and write one JSON line per case,
+   tagged with the nonce, to the inherited result descriptor (never pickle;
+   never stdout, which the submission shares);
 5. leave with ``os._exit`` so that the submission's exit hooks cannot run.
 
 The parent compares the returned arrays with expected values that exist only
@@ -210,16 +210,19 @@ def main():
         send({"event": "import_error", "error": _describe(error, submission)})
         exit_now(0)
     send({"event": "imported"})
-    part = request.get("part")
-    for case in request.get("cases", []):
-        try:
-            result = _run_case(module, part, case)
-        except BaseException as error:
-            result = {"error": _describe(error, submission)}
-        try:
-            send({"event": "case", "case": case["id"], **result})
-        except BaseException as error:  # e.g. an unencodable message: report it
-            send({"event": "case", "case": case["id"], "bad": f"result could not be sent ({type(error).__name__})"})
+    for part in request.get("parts", []):
+        # The parent times each part from this message on.
+        send({"event": "part", "part": part["name"]})
+        for case in part["cases"]:
+            try:
+                result = _run_case(module, part, case)
+            except BaseException as error:
+                result = {"error": _describe(error, submission)}
+            message = {"event": "case", "part": part["name"], "case": case["id"]}
+            try:
+                send(dict(message, **result))
+            except BaseException as error:  # e.g. an unencodable message: report it
+                send(dict(message, bad=f"returned something that could not be sent ({type(error).__name__})"))
     send({"event": "done"})
     exit_now(0)
 

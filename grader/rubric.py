@@ -18,34 +18,37 @@ ATOL = 1e-12
 #: carry round-off of about 1e-16 |f| / h = 1e-10, and a learner's default h may differ.
 NUMERICAL_ATOL = 1e-8
 
-_LAYERS = [
-    "InputLayer",
-    "FullyConnectedLayer",
-    "LinearLayer",
-    "ReLULayer",
-    "LogisticSigmoidLayer",
-    "TanhLayer",
-    "SoftmaxLayer",
-]
-_OBJECTIVES = ["SquaredError", "LogLoss", "CrossEntropy"]
-
-
-def _build():
-    rubric = []
-    for layer in _LAYERS:
-        rubric.append((f"{layer}.forward", 2, 1, "the output of forward(x)"))
-        rubric.append((f"{layer}.gradient", 2, 2, "the Jacobian, at state set from the reference forward pass"))
-        rubric.append((f"{layer}.backward", 2, 2, "backward(grad_in) against the einsum with the expected Jacobian"))
-        if layer == "FullyConnectedLayer":
-            rubric.append((f"{layer}.weight_gradients", 2, 2, "(dW, db), no 1/N of its own"))
-    for objective in _OBJECTIVES:
-        rubric.append((f"{objective}.eval", 1, 1, "the mean over rows of the per-row loss"))
-        rubric.append((f"{objective}.gradient", 1, 2, "d eval / d yhat, with the 1/N of the mean"))
-    rubric.append(("numerical_jacobian", 2, 2, "central differences, the given step h, input unmodified"))
-    return rubric
-
-
 #: (part, visible points, hidden points, what is checked), in grading order.
-RUBRIC = _build()
+RUBRIC = [
+    ("InputLayer.forward", 2, 1, "the output of forward(x)"),
+    ("InputLayer.gradient", 2, 2, "the Jacobian, at state set from the reference forward pass"),
+    ("InputLayer.backward", 2, 2, "backward(grad_in) against the einsum with the expected Jacobian"),
+    ("FullyConnectedLayer.forward", 2, 1, "the output of forward(x)"),
+    ("FullyConnectedLayer.gradient", 2, 2, "the Jacobian weights.T, (size_out, size_in)"),
+    ("FullyConnectedLayer.backward", 2, 2, "backward(grad_in) = grad_in @ weights.T"),
+    ("FullyConnectedLayer.weight_gradients", 2, 2, "(dW, db), no 1/N of its own"),
+    ("LinearLayer.forward", 2, 1, "the output of forward(x)"),
+    ("LinearLayer.gradient", 2, 2, "the Jacobian, at state set from the reference forward pass"),
+    ("LinearLayer.backward", 2, 2, "backward(grad_in) against the einsum with the expected Jacobian"),
+    ("ReLULayer.forward", 2, 1, "the output of forward(x)"),
+    ("ReLULayer.gradient", 2, 2, "the Jacobian; derivative 1 at x = 0"),
+    ("ReLULayer.backward", 2, 2, "backward(grad_in); derivative 1 at x = 0"),
+    ("LogisticSigmoidLayer.forward", 2, 1, "the output of forward(x), no overflow at |x| = 1000"),
+    ("LogisticSigmoidLayer.gradient", 2, 2, "the Jacobian with the layer's eps on the diagonal"),
+    ("LogisticSigmoidLayer.backward", 2, 2, "backward(grad_in), eps included"),
+    ("TanhLayer.forward", 2, 1, "the output of forward(x), no NaN at |x| = 1000"),
+    ("TanhLayer.gradient", 2, 2, "the Jacobian with the layer's eps on the diagonal"),
+    ("TanhLayer.backward", 2, 2, "backward(grad_in), eps included"),
+    ("SoftmaxLayer.forward", 2, 1, "the output of forward(x), shifted by the row maximum"),
+    ("SoftmaxLayer.gradient", 2, 2, "the Jacobian diag(s) - s s^T per row"),
+    ("SoftmaxLayer.backward", 2, 2, "backward(grad_in) against the einsum with the expected Jacobian"),
+    ("SquaredError.eval", 1, 1, "the mean over rows of the per-row loss"),
+    ("SquaredError.gradient", 1, 2, "d eval / d yhat, with the 1/N of the mean"),
+    ("LogLoss.eval", 1, 1, "the mean over rows of the per-row loss, eps inside the logs"),
+    ("LogLoss.gradient", 1, 2, "d eval / d yhat, with the 1/N of the mean and eps"),
+    ("CrossEntropy.eval", 1, 1, "the mean over rows of the per-row loss, eps inside the log"),
+    ("CrossEntropy.gradient", 1, 2, "d eval / d yhat, with the 1/N of the mean and eps"),
+    ("numerical_jacobian", 2, 2, "central differences, the given step h, input unmodified"),
+]
 TOTAL = sum(visible + hidden for _, visible, hidden, _ in RUBRIC)
 assert TOTAL == 100, TOTAL

@@ -43,6 +43,8 @@ MODES = ("bwrap", "user", "none")
 MEMORY_BYTES = 2 * 1024**3
 #: Largest file the child may write (its stdout, stderr and result files included).
 FILE_BYTES = 16 * 1024**2
+#: How often the parent looks at a running child's messages and deadline.
+POLL_SECONDS = 0.01
 CHILD_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -179,6 +181,30 @@ class ChildResult:
         return [message for message in self.messages if message.get("event") == name]
 
 
+class Watch:
+    """What a running child is allowed: a deadline that may move as its messages arrive.
+
+    This one gives the whole child `timeout` seconds; grade.PartsWatch gives
+    each part its own. `feed` sees every message carrying the nonce, as it arrives.
+    """
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.start = None
+
+    def begin(self):
+        self.start = time.monotonic()
+
+    def feed(self, message):
+        pass
+
+    def deadline(self):
+        return self.start + self.timeout
+
+    def cpu_seconds(self):
+        return math.ceil(self.timeout) + 1
+
+
 def _kill_group(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -286,8 +312,13 @@ class Sandbox:
             (site / "numpy.libs").symlink_to(self.interpreter.numpy_libs)
         return site
 
-    def run(self, submission_bytes, request, timeout):
-        """Run the harness on `request`; returns a ChildResult. Never raises for the child's doing."""
+    def run(self, submission_bytes, request, watch):
+        """Run the harness on `request` under `watch` (a Watch, or seconds).
+
+        Returns a ChildResult; never raises for the child's doing.
+        """
+        if not isinstance(watch, Watch):
+            watch = Watch(watch)
         nonce = secrets.token_hex(16)
         with tempfile.TemporaryDirectory(prefix="layer-grader-") as name:
             folder = Path(name)
@@ -298,7 +329,7 @@ class Sandbox:
             run_token = secrets.token_hex(8)
             try:
                 message = dict(request, nonce=nonce, result_fd=result_fd, limits={
-                    "cpu_seconds": math.ceil(timeout) + 1,
+                    "cpu_seconds": watch.cpu_seconds(),
                     "memory_bytes": MEMORY_BYTES,
                     "file_bytes": FILE_BYTES,
                 })
@@ -326,7 +357,7 @@ class Sandbox:
                         os.chown(work, NOBODY, NOBODY)
                         os.chown(work / "layers.py", NOBODY, NOBODY)
                         popen.update(user=NOBODY, group=NOBODY, extra_groups=[])
-                result = self._spawn(command, popen, pass_fds, folder, results_path, nonce, timeout)
+                result = self._spawn(command, popen, pass_fds, folder, results_path, nonce, watch)
                 if self.mode == "bwrap":
                     _end_sandbox(folder / "info.json", run_token)
                 return result
@@ -337,27 +368,37 @@ class Sandbox:
                 if submission_fd is not None:
                     os.close(submission_fd)
 
-    def _spawn(self, command, popen, pass_fds, folder, results_path, nonce, timeout):
+    def _spawn(self, command, popen, pass_fds, folder, results_path, nonce, watch):
         result = ChildResult()
-        start = time.monotonic()
+        channel = _Channel(results_path, nonce)
         with open(folder / "request.json", "rb") as stdin, \
                 open(folder / "stdout.txt", "wb") as stdout, \
                 open(folder / "stderr.txt", "wb") as stderr:
+            watch.begin()
             process = subprocess.Popen(
                 command, stdin=stdin, stdout=stdout, stderr=stderr, pass_fds=pass_fds,
                 start_new_session=True, env=CHILD_ENV, close_fds=True, **popen,
             )
-            try:
-                result.returncode = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                result.timed_out = True
-                _kill_group(process.pid)
-                process.wait()
+            while True:
+                try:
+                    result.returncode = process.wait(timeout=POLL_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
+                for message in channel.read_new():
+                    result.messages.append(message)
+                    watch.feed(message)
+                if result.returncode is not None:
+                    break
+                if time.monotonic() > watch.deadline():
+                    result.timed_out = True
+                    _kill_group(process.pid)
+                    process.wait()
+                    break
             # Grandchildren outside bwrap's PID namespace share the group: end them too.
             _kill_group(process.pid)
-        result.seconds = time.monotonic() - start
+        result.seconds = time.monotonic() - watch.start
         result.stderr_tail = _tail(folder / "stderr.txt")
-        result.messages, result.ignored_lines = _read_channel(results_path, nonce)
+        result.ignored_lines = channel.ignored
         return result
 
 
@@ -384,28 +425,39 @@ def _end_sandbox(info_path, run_token, patience=5.0):
         time.sleep(0.02)
 
 
-def _read_channel(path, nonce):
-    messages, ignored = [], 0
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(2 * FILE_BYTES)
-    except OSError:
-        return messages, ignored
-    for raw in data.splitlines():
-        line = raw.decode("utf-8", "replace")
-        if nonce not in line:
-            ignored += bool(line.strip())
-            continue
+class _Channel:
+    """The child's result file, read as it grows: complete lines carrying the nonce."""
+
+    def __init__(self, path, nonce):
+        self.path, self.nonce = path, nonce
+        self.offset, self.pending, self.ignored = 0, b"", 0
+
+    def read_new(self):
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
-            ignored += 1
-            continue
-        if isinstance(message, dict) and message.get("nonce") == nonce:
-            messages.append(message)
-        else:
-            ignored += 1
-    return messages, ignored
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read(2 * FILE_BYTES)
+        except OSError:
+            return []
+        self.offset += len(data)
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()  # an unfinished line waits for its end
+        messages = []
+        for raw in lines:
+            line = raw.decode("utf-8", "replace")
+            if self.nonce not in line:
+                self.ignored += bool(line.strip())
+                continue
+            try:
+                message = json.loads(line)
+            except (ValueError, RecursionError):
+                self.ignored += 1
+                continue
+            if isinstance(message, dict) and message.get("nonce") == self.nonce:
+                messages.append(message)
+            else:
+                self.ignored += 1
+        return messages
 
 
 def _world_readable(path):
