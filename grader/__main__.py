@@ -31,7 +31,7 @@ def _table(result):
         else:
             texts = []
             for test in failing:
-                text = test.feedback.removeprefix(part + ": ")
+                text = test.feedback
                 if text not in texts:
                     texts.append(("" if test.visible else "hidden: ") + text)
             feedback = "; ".join(texts)

@@ -104,6 +104,7 @@ class Scenario:
     init_arrays: dict = field(default_factory=dict)  # array constructor keywords (InputLayer's data)
     attrs: dict = field(default_factory=dict)  # attributes set after construction (weights, biases)
     rng_seed: int = None
+    derivative_note: str = ""  # added to the description for the gradient and backward parts
 
 
 def _scenarios(cls_name, homework):
@@ -155,8 +156,7 @@ def _scenarios(cls_name, homework):
         scenarios.append(Scenario("zeros", False, "x with exact zeros (the course's derivative at 0 is 1)",
                                   RELU_ZEROS))
     if cls_name in ("LogisticSigmoidLayer", "TanhLayer"):
-        scenarios[-1].description = ("|x| = 1000 with the default eps = 1e-7: only eps is left on "
-                                     "the saturated diagonal")
+        scenarios[-1].derivative_note = "with the default eps = 1e-7, only eps is left on the saturated diagonal"
         scenarios.append(Scenario("eps", False, "the layer's own eps = 1e-3 on the diagonal",
                                   _random_batch(seed + 1), init={"eps": 1e-3}))
     return scenarios
@@ -208,8 +208,11 @@ def _layer_cases(ref_layers, cls_name, kind, scenarios):
                     expected, names = list(layer.weight_gradients(grad_in)), ["dW", "db"]
         request["arrays"] = _lists(arrays)
         request["unchanged"] = unchanged
+        description = scenario.description
+        if scenario.derivative_note and kind != "layer_forward":
+            description += f"; {scenario.derivative_note}"
         cases.append(Case(
-            id=scenario.key, visible=scenario.visible, description=scenario.description,
+            id=scenario.key, visible=scenario.visible, description=description,
             request=request, expected=[np.asarray(e, dtype=np.float64) for e in expected],
             inputs={name: np.asarray(arrays[name], dtype=np.float64) for name in unchanged},
             row_input=row_input, output_names=names,

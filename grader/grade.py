@@ -1,4 +1,4 @@
-"""Grading one submission: import probe, one child per part, scores and feedback."""
+"""Grading one submission: import probe, the parts in two children, scores and feedback."""
 
 import math
 import signal
@@ -99,7 +99,7 @@ def _decode(encoded):
 
 def _judge_case(part, case, message):
     """None if the case passes, else one sentence of feedback."""
-    prefix = f"{part.name}, case '{case.description}'"
+    prefix = f"case '{case.description}'"
     if "error" in message:
         words = _error_words(message["error"])
         return words if words.startswith("not attempted") else f"{prefix}: {words}"
@@ -237,9 +237,9 @@ def _judge_part(part, answers, repeated, failure):
         feedback = None
         for case in group:
             if case.id in repeated:
-                feedback = f"{part.name}: the result channel answered case '{case.description}' twice"
+                feedback = f"the result channel answered case '{case.description}' twice"
             elif case.id not in answers:
-                feedback = f"{part.name}: {failure or 'no answer'}"
+                feedback = failure or "no answer"
             else:
                 feedback = _judge_case(part, case, answers[case.id])
             if feedback:

@@ -320,68 +320,51 @@ BUGS = {
         "ReLULayer._derivative = lambda self: (self.prev_in > 0).astype(float)"),
 }
 
-#: Bugs graded together; within a batch no two bugs share a part, so the parts
-#: lost must be exactly the union of each bug's own.
-BATCHES = [
-    ["linear forward 1% off", "ReLU backward 0 at 0", "tanh forward overflows",
-     "softmax backward in place", "fully connected Jacobian not transposed", "squared error without 1/N",
-     "bias gradient averaged", "cross entropy mean over classes", "log loss gradient without eps",
-     "forward differences"],
-    ["input layer multiplies by std", "softmax Jacobian sign", "fully connected forward without biases",
-     "fully connected backward divides by N", "log loss without eps in the log",
-     "sigmoid derivative without eps", "ReLU derivative 0 at 0"],
-]
-
-
-def test_batches_cover_every_bug_once_without_shared_parts():
-    assert sorted(sum(BATCHES, [])) == sorted(BUGS)
-    for batch in BATCHES:
-        parts = [part for bug in batch for part in BUGS[bug][0]]
-        assert len(parts) == len(set(parts))
+def test_at_least_ten_bugs_each_aim_at_one_part():
     single = [bug for bug, (parts, _, _) in BUGS.items() if len(parts) == 1]
     assert len(single) >= 10
+    assert all(set(parts) <= set(PART_NAMES) for parts, _, _ in BUGS.values())
 
 
-def planted(batch):
-    code = "\n\n".join(BUGS[bug][2] for bug in batch)
-    return reference_source() + "\n\n# Planted bugs\n" + code + "\n"
+_graded_bugs = {}
 
 
-_graded_batches = {}
+def graded_bug(bug, tmp_path_factory):
+    """The reference with one planted bug, graded once per test session."""
+    if bug not in _graded_bugs:
+        folder = tmp_path_factory.mktemp("bug")
+        path = write(folder, "layers.py", reference_source() + "\n\n# A planted bug\n" + BUGS[bug][2] + "\n")
+        _graded_bugs[bug] = (path, grade(path))
+    return _graded_bugs[bug]
 
 
-def graded_batch(index, tmp_path_factory):
-    if index not in _graded_batches:
-        folder = tmp_path_factory.mktemp(f"batch{index}")
-        path = write(folder, "layers.py", planted(BATCHES[index]))
-        _graded_batches[index] = (path, grade(path))
-    return _graded_batches[index]
-
-
-@pytest.mark.parametrize("index", range(len(BATCHES)))
-def test_planted_bugs_lose_their_own_part_only(index, tmp_path_factory):
-    _, result = graded_batch(index, tmp_path_factory)
-    expected = set().union(*(BUGS[bug][0] for bug in BATCHES[index]))
-    assert failed_parts(result) == expected
-    for bug in BATCHES[index]:
-        parts, words, _ = BUGS[bug]
-        for part in parts:
-            assert words in feedback_of(result, part), (bug, feedback_of(result, part))
+@pytest.mark.parametrize("bug", list(BUGS))
+def test_a_planted_bug_loses_its_own_part_only(bug, tmp_path_factory):
+    _, result = graded_bug(bug, tmp_path_factory)
+    parts, words, _ = BUGS[bug]
+    assert failed_parts(result) == parts
+    for part in parts:
+        assert words in feedback_of(result, part), feedback_of(result, part)
     points = {name: v + h for name, v, h, _ in RUBRIC}
-    lost = sum(test.max_score - test.score for test in result.tests)
-    assert 0 < lost <= sum(points[part] for part in expected)
-    assert result.score == 100 - lost
+    lost = 100 - result.score
+    assert 0 < lost <= sum(points[part] for part in parts)
 
 
 def test_conventions_are_hidden_cases(tmp_path_factory):
-    _, result = graded_batch(0, tmp_path_factory)
-    tests = {(test.part, test.visible): test for test in result.tests}
+    def tests_of(bug):
+        _, result = graded_bug(bug, tmp_path_factory)
+        return {(test.part, test.visible): test for test in result.tests}
+
     # A 1% error shows in the visible cases already.
-    assert not tests[("LinearLayer.forward", True)].passed
+    assert not tests_of("linear forward 1% off")[("LinearLayer.forward", True)].passed
     # The course's conventions are the hidden cases' business.
-    for part in ("ReLULayer.backward", "SquaredError.gradient", "TanhLayer.forward"):
-        assert tests[(part, True)].passed and not tests[(part, False)].passed, part
-    assert "case 'x with exact zeros" in tests[("ReLULayer.backward", False)].feedback
+    for bug in ("ReLU backward 0 at 0", "squared error without 1/N", "tanh forward overflows",
+                "log loss gradient without eps"):
+        (part,) = BUGS[bug][0]
+        tests = tests_of(bug)
+        assert tests[(part, True)].passed and not tests[(part, False)].passed, bug
+    feedback = tests_of("ReLU backward 0 at 0")[("ReLULayer.backward", False)].feedback
+    assert "case 'x with exact zeros" in feedback and "expected" in feedback and "got" in feedback
 
 
 # --------------------------------------------------------------------------
@@ -576,7 +559,7 @@ def test_grandchild_endless_method_and_crashes_cost_their_own_part(tmp_path):
 # --------------------------------------------------------------------------
 
 def test_run_autograder_from_the_bundle_matches_the_command_line(tmp_path, tmp_path_factory):
-    submission, expected = graded_batch(0, tmp_path_factory)
+    submission, expected = graded_bug("softmax backward in place", tmp_path_factory)
     zip_path = tmp_path / "autograder.zip"
     done = subprocess.run([str(PYTHON), "-m", "grader.bundle", "--out", str(zip_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
