@@ -371,7 +371,8 @@ class Layer:
         - method: str, the caller's name for messages.
 
         Returns:
-        - grad_in: float64 array of the last forward output's shape (N, K_out).
+        - grad_in: upstream gradient dL/d(out), a float64 array of the last forward
+          output's shape (N, K_out).
         """
         self._require_forward(method)
         where = f"{self.name}.{method}"
@@ -439,10 +440,11 @@ class InputLayer(ElementwiseLayer):
 
     def __init__(self, data):
         super().__init__()
-        data = _as_batch(data, "InputLayer(data)", what="data")
+        where = f"{self.name}(data)"
+        data = _as_batch(data, where, what="data")
         if data.shape[0] < 2:
             raise ValueError(
-                "InputLayer(data): data needs at least 2 rows to estimate a standard "
+                f"{where}: data needs at least 2 rows to estimate a standard "
                 f"deviation (ddof=1), got shape {data.shape}."
             )
         # Not just std == 0: a constant column of 0.1 has a rounded mean and so a

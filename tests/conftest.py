@@ -40,6 +40,58 @@ def repo_root():
     return REPO_ROOT
 
 
+# --------------------------------------------------------------------------
+# Shared parameter lists (imported by the test modules) and fixtures
+# --------------------------------------------------------------------------
+
+#: A (2, 3) batch that every layer of LAYER_FACTORIES accepts.
+GOOD_X = np.array([[0.5, -1.5, 2.0], [3.0, 0.0, -4.0]])
+
+OBJECTIVE_CLASSES = [
+    pytest.param(layers.SquaredError, id="squared-error"),
+    pytest.param(layers.LogLoss, id="log-loss"),
+    pytest.param(layers.CrossEntropy, id="cross-entropy"),
+]
+#: The objectives for probabilities: y and yhat in [0, 1], logs inside.
+LOG_LOSS_CLASSES = OBJECTIVE_CLASSES[1:]
+
+#: The layers with eps on their Jacobian's diagonal, each with its exact
+#: derivative written without its output g: sigma' = 1 / (4 cosh^2(x / 2)),
+#: tanh' = 1 / cosh^2(x).
+EPS_LAYERS = [
+    pytest.param(layers.LogisticSigmoidLayer, lambda x: 1.0 / (4.0 * np.cosh(x / 2.0) ** 2), id="sigmoid"),
+    pytest.param(layers.TanhLayer, lambda x: 1.0 / np.cosh(x) ** 2, id="tanh"),
+]
+#: Everything that takes an eps.
+EPS_OWNERS = [pytest.param(param.values[0], id=param.id) for param in EPS_LAYERS] + LOG_LOSS_CLASSES
+
+#: Smooth layers with their exact derivative (eps=0; eps is tested on its own).
+SMOOTH_LAYERS = [
+    pytest.param(layers.LinearLayer, id="linear"),
+    pytest.param(lambda: layers.LogisticSigmoidLayer(eps=0), id="sigmoid"),
+    pytest.param(lambda: layers.TanhLayer(eps=0), id="tanh"),
+    pytest.param(layers.SoftmaxLayer, id="softmax"),
+]
+#: Every activation, with and without eps.
+ALL_ACTIVATIONS = SMOOTH_LAYERS + [
+    pytest.param(layers.ReLULayer, id="relu"),
+    pytest.param(layers.LogisticSigmoidLayer, id="sigmoid-eps"),
+    pytest.param(layers.TanhLayer, id="tanh-eps"),
+]
+
+
+@pytest.fixture(scope="session", params=OBJECTIVE_CLASSES)
+def objective_class(request):
+    """Each objective class in turn (a class: stateless, so one per session)."""
+    return request.param
+
+
+@pytest.fixture(scope="session", params=LOG_LOSS_CLASSES)
+def log_loss_class(request):
+    """LogLoss, then CrossEntropy."""
+    return request.param
+
+
 # One of each layer, each accepting (N, 3) input.
 LAYER_FACTORIES = {
     "input": lambda: layers.InputLayer([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]),

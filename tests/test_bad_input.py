@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import layers
-
-GOOD_X = np.array([[0.5, -1.5, 2.0], [3.0, 0.0, -4.0]])  # (2, 3): every `make_layer` takes it
+from conftest import EPS_OWNERS, GOOD_X, LOG_LOSS_CLASSES, OBJECTIVE_CLASSES
 
 
 @contextmanager
@@ -311,14 +310,6 @@ class TestFullyConnectedParameters:
         assert_unchanged(layer, before)
 
 
-EPS_OWNERS = [
-    pytest.param(layers.LogisticSigmoidLayer, id="sigmoid"),
-    pytest.param(layers.TanhLayer, id="tanh"),
-    pytest.param(layers.LogLoss, id="log-loss"),
-    pytest.param(layers.CrossEntropy, id="cross-entropy"),
-]
-
-
 class TestEps:
     @pytest.mark.parametrize("owner", EPS_OWNERS)
     @pytest.mark.parametrize("eps", [-1e-7, np.nan, np.inf], ids=["negative", "nan", "inf"])
@@ -347,19 +338,13 @@ class TestInputLayerData:
             layers.InputLayer([1.0, 2.0, 3.0])
 
 
-OBJECTIVES = [
-    pytest.param(layers.SquaredError, id="squared-error"),
-    pytest.param(layers.LogLoss, id="log-loss"),
-    pytest.param(layers.CrossEntropy, id="cross-entropy"),
-]
-LOG_LOSSES = OBJECTIVES[1:]
 Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 YHAT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
 
 
 @pytest.mark.parametrize("method", ["eval", "gradient"])
 class TestObjectives:
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
+    @pytest.mark.parametrize("objective_class", OBJECTIVE_CLASSES)
     @pytest.mark.parametrize(
         "yhat",
         [pytest.param(YHAT[:, :2], id="fewer-columns"), pytest.param(YHAT[:1], id="fewer-rows"),
@@ -370,23 +355,23 @@ class TestObjectives:
         with rejected(ValueError, where, r"y has shape \(2, 3\) but yhat has shape", r"must match"):
             getattr(objective_class(), method)(Y, yhat)
 
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
+    @pytest.mark.parametrize("objective_class", OBJECTIVE_CLASSES)
     def test_empty_batch(self, objective_class, method):
         where = re.escape(f"{objective_class.__name__}.{method}")
         with rejected(ValueError, where, r"empty", r"at least one row"):
             getattr(objective_class(), method)(np.empty((0, 3)), np.empty((0, 3)))
 
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
+    @pytest.mark.parametrize("objective_class", OBJECTIVE_CLASSES)
     def test_1d_targets(self, objective_class, method):
         with rejected(ValueError, r"y must be 2-D", r"reshape\(1, -1\)"):
             getattr(objective_class(), method)(np.array([1.0, 0.0, 0.0]), YHAT[:1])
 
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
+    @pytest.mark.parametrize("objective_class", OBJECTIVE_CLASSES)
     def test_nan_predictions(self, objective_class, method):
         with rejected(ValueError, r"yhat contains NaN"):
             getattr(objective_class(), method)(Y, np.full(Y.shape, np.nan))
 
-    @pytest.mark.parametrize("objective_class", LOG_LOSSES)
+    @pytest.mark.parametrize("objective_class", LOG_LOSS_CLASSES)
     @pytest.mark.parametrize("bad", [-0.1, 1.5], ids=["below-0", "above-1"])
     def test_log_losses_need_probabilities(self, objective_class, method, bad):
         yhat = YHAT.copy()
@@ -395,7 +380,7 @@ class TestObjectives:
         with rejected(ValueError, where, r"yhat must lie in \[0, 1\]", r"sigmoid or softmax"):
             getattr(objective_class(), method)(Y, yhat)
 
-    @pytest.mark.parametrize("objective_class", LOG_LOSSES)
+    @pytest.mark.parametrize("objective_class", LOG_LOSS_CLASSES)
     def test_log_losses_need_probability_targets(self, objective_class, method):
         with rejected(ValueError, r"y must lie in \[0, 1\]"):
             getattr(objective_class(), method)(2 * Y, YHAT)

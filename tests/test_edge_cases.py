@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import layers
+from conftest import GOOD_X
 
 mpmath.mp.dps = 50
 BIGGEST = np.finfo(np.float64).max
@@ -278,7 +279,7 @@ class TestSoftmaxBackwardExtremes:
 # The finite-difference helpers check what they are given
 # --------------------------------------------------------------------------
 
-X = np.array([[0.5, -1.5, 2.0], [3.0, 0.0, -4.0]])
+X = GOOD_X
 
 
 def shaped_like(result):

@@ -84,14 +84,19 @@ class TestTheInputs:
         values, _ = homework.typed("Q2 gradient")
         np.testing.assert_array_equal(homework.W, values.T)
 
-    def test_eps_is_what_the_sigmoid_diagonal_shows(self):
+    @pytest.mark.parametrize(
+        "layer_class, key",
+        [(layers.LogisticSigmoidLayer, "Q1c sigmoid diagonal"), (layers.TanhLayer, "Q1d tanh diagonal")],
+        ids=["sigmoid", "tanh"],
+    )
+    def test_eps_is_what_the_diagonal_shows(self, layer_class, key):
         # The exact derivative misses the typed diagonal; adding EPS hits it.
-        layer = layers.LogisticSigmoidLayer(eps=0)
+        layer = layer_class(eps=0)
         layer.forward(H)
         exact = np.diag(layer.gradient()[0])
-        expected, tolerance = homework.typed("Q1c sigmoid diagonal")
+        expected, tolerance = homework.typed(key)
         assert np.all(np.abs(exact - expected) > tolerance)
-        assert_within(exact + homework.EPS, expected, tolerance, "sigmoid diagonal + EPS")
+        assert_within(exact + homework.EPS, expected, tolerance, f"{key} + EPS")
 
 
 class TestFigure1FullyConnected:
@@ -234,14 +239,6 @@ class TestTheoryDiagonalsAndShapes:
     def test_relu_and_linear_jacobians_are_the_identity(self):
         for layer in (layers.ReLULayer(), layers.LinearLayer()):
             np.testing.assert_array_equal(forward_at_h(layer)[1][0], np.eye(H.shape[1]))
-
-    def test_tanh_diagonal_includes_eps(self):
-        layer = layers.TanhLayer(eps=0)
-        layer.forward(H)
-        exact = np.diag(layer.gradient()[0])
-        expected, tolerance = homework.typed("Q1d tanh diagonal")
-        assert np.all(np.abs(exact - expected) > tolerance)
-        assert_within(exact + EPS, expected, tolerance, "tanh diagonal + EPS")
 
 
 class TestFigure4Sigmoid:

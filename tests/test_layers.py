@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import layers
+from conftest import ALL_ACTIVATIONS, EPS_LAYERS, OBJECTIVE_CLASSES, SMOOTH_LAYERS
 
 MAX_ABS = 30.0
 values = st.floats(-MAX_ABS, MAX_ABS, allow_nan=False, allow_infinity=False)
@@ -79,27 +80,6 @@ def fully_connected(weights, biases):
 
 
 away_from_kink = values.filter(lambda v: abs(v) > KINK_MARGIN)
-
-# Smooth layers with their exact derivative (eps=0; eps is tested on its own).
-SMOOTH_LAYERS = [
-    pytest.param(layers.LinearLayer, id="linear"),
-    pytest.param(lambda: layers.LogisticSigmoidLayer(eps=0), id="sigmoid"),
-    pytest.param(lambda: layers.TanhLayer(eps=0), id="tanh"),
-    pytest.param(layers.SoftmaxLayer, id="softmax"),
-]
-
-ALL_ACTIVATIONS = SMOOTH_LAYERS + [
-    pytest.param(layers.ReLULayer, id="relu"),
-    pytest.param(layers.LogisticSigmoidLayer, id="sigmoid-eps"),
-    pytest.param(layers.TanhLayer, id="tanh-eps"),
-]
-
-
-EPS_LAYERS = [
-    pytest.param(layers.LogisticSigmoidLayer, id="sigmoid"),
-    pytest.param(layers.TanhLayer, id="tanh"),
-]
-
 
 class TestJacobianMatchesFiniteDifferences:
     @pytest.mark.parametrize("new_layer", SMOOTH_LAYERS)
@@ -185,38 +165,27 @@ class TestBackward:
         np.testing.assert_allclose(analytic, numerical, rtol=0, atol=fd_atol(np.abs(g).sum()))
 
 
+@pytest.mark.parametrize("layer_class, exact_derivative", EPS_LAYERS)
 class TestEps:
-    @pytest.mark.parametrize("layer_class", EPS_LAYERS)
     @given(x=batches(), eps=st.floats(0, 1e-3))
-    def test_eps_is_added_to_the_diagonal_only(self, layer_class, x, eps):
+    def test_eps_is_added_to_the_diagonal_only(self, layer_class, exact_derivative, x, eps):
         with_eps, exact = layer_class(eps=eps), layer_class(eps=0)
         np.testing.assert_array_equal(with_eps.forward(x), exact.forward(x))
         difference = with_eps.gradient() - exact.gradient()
         expected = eps * np.broadcast_to(np.eye(x.shape[1]), difference.shape)
         np.testing.assert_allclose(difference, expected, rtol=0, atol=1e-15)
 
-    @pytest.mark.parametrize("layer_class", EPS_LAYERS)
-    def test_default_eps_is_1e_7(self, layer_class):
+    def test_default_eps_is_1e_7(self, layer_class, exact_derivative):
         assert layer_class().eps == 1e-7
 
     @given(x=batches())
-    def test_sigmoid_eps_zero_is_the_exact_derivative(self, x):
-        # sigma'(x) = 1 / (4 cosh^2(x / 2)), a formula independent of g (1 - g).
-        # Near saturation g (1 - g) keeps ~1e-16 absolute accuracy, hence atol.
-        layer = layers.LogisticSigmoidLayer(eps=0)
+    def test_eps_zero_is_the_exact_derivative(self, layer_class, exact_derivative, x):
+        # The exact derivative written without the output g (conftest.EPS_LAYERS).
+        # Near saturation 1 - g keeps ~1e-16 absolute accuracy, hence atol.
+        layer = layer_class(eps=0)
         layer.forward(x)
-        exact = 1.0 / (4.0 * np.cosh(x / 2.0) ** 2)
         diagonal = np.diagonal(layer.gradient(), axis1=1, axis2=2)
-        np.testing.assert_allclose(diagonal, exact, rtol=1e-9, atol=1e-15)
-
-    @given(x=batches())
-    def test_tanh_eps_zero_is_the_exact_derivative(self, x):
-        # tanh'(x) = 1 / cosh^2(x), independent of 1 - g^2.
-        layer = layers.TanhLayer(eps=0)
-        layer.forward(x)
-        exact = 1.0 / np.cosh(x) ** 2
-        diagonal = np.diagonal(layer.gradient(), axis1=1, axis2=2)
-        np.testing.assert_allclose(diagonal, exact, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(diagonal, exact_derivative(x), rtol=1e-9, atol=1e-15)
 
 
 class TestReLU:
@@ -322,16 +291,12 @@ class TestObjectiveGradients:
         atol = fd_atol(objective.eval(y, yhat) * y.shape[0])  # scale: the sum of the terms
         np.testing.assert_allclose(objective.gradient(y, yhat), numerical, rtol=0, atol=atol)
 
-    @pytest.mark.parametrize(
-        "objective_class",
-        [pytest.param(layers.LogLoss, id="log-loss"), pytest.param(layers.CrossEntropy, id="cross-entropy")],
-    )
     @given(pair=batch_pairs(probabilities, inner_probabilities), one_hot=st.booleans())
-    def test_log_losses_with_eps_zero(self, objective_class, pair, one_hot):
+    def test_log_losses_with_eps_zero(self, log_loss_class, pair, one_hot):
         y, yhat = pair
         if one_hot:
             y = np.eye(y.shape[1])[np.argmax(y, axis=1)]
-        objective = objective_class(eps=0)
+        objective = log_loss_class(eps=0)
         numerical = layers.numerical_gradient(lambda p: objective.eval(y, p), yhat)
         # f''' of ln(p) is 2 / p^3 <= 1.6e4 on [0.05, 0.95]: truncation <= 3e-9.
         atol = fd_atol(objective.eval(y, yhat) * y.shape[0]) + 3e-9
@@ -361,13 +326,6 @@ class TestObjectiveGradients:
 
 
 class TestObjectiveEval:
-    OBJECTIVES = [
-        pytest.param(layers.SquaredError, id="squared-error"),
-        pytest.param(layers.LogLoss, id="log-loss"),
-        pytest.param(layers.CrossEntropy, id="cross-entropy"),
-    ]
-
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
     @given(pair=batch_pairs(probabilities, probabilities))
     def test_is_the_mean_of_the_row_losses(self, objective_class, pair):
         y, yhat = pair
@@ -377,7 +335,6 @@ class TestObjectiveEval:
         row_losses = [objective.eval(y[[n]], yhat[[n]]) for n in range(y.shape[0])]
         assert loss == pytest.approx(np.mean(row_losses), rel=ROUNDOFF_RTOL, abs=ROUNDOFF_RTOL)
 
-    @pytest.mark.parametrize("objective_class", OBJECTIVES)
     @given(pair=batch_pairs(probabilities, probabilities))
     def test_is_about_zero_for_a_perfect_prediction(self, objective_class, pair):
         # A one-hot y predicted exactly costs nothing but eps: |loss| <= K ln(1 + eps) ~ K 1e-7.
@@ -394,18 +351,18 @@ class TestFullyConnectedParameters:
         x, weights, biases, g = case
         layer = fully_connected(weights, biases)
 
-        def loss_of_weights(w):
-            layer.weights = w
-            return np.sum(g * layer.forward(x))
+        def loss_of(parameter):
+            """L as a function of one parameter (weights or biases), the other fixed."""
+            def loss(value):
+                setattr(layer, parameter, value)
+                return np.sum(g * layer.forward(x))
+            return loss
 
-        def loss_of_biases(b):
-            layer.biases = b
-            return np.sum(g * layer.forward(x))
-
-        numerical_dw = layers.numerical_gradient(loss_of_weights, weights)
-        layer.weights = weights
-        numerical_db = layers.numerical_gradient(loss_of_biases, biases)
-        layer.biases = biases
+        numerical_dw = layers.numerical_gradient(loss_of("weights"), weights)
+        numerical_db = layers.numerical_gradient(loss_of("biases"), biases)
+        # numerical_gradient leaves each parameter at the value it was given.
+        np.testing.assert_array_equal(layer.weights, weights)
+        np.testing.assert_array_equal(layer.biases, biases)
         out = layer.forward(x)
         d_weights, d_biases = layer.weight_gradients(g)
         assert d_weights.shape == weights.shape and d_biases.shape == biases.shape
