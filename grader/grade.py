@@ -75,8 +75,18 @@ def _row(array, index):
     return None
 
 
+def _clean_error(error):
+    """An error report from the child with every field a short string (or a line number)."""
+    error = error if isinstance(error, dict) else {}
+    clean = {key: str(error.get(key, ""))[:400] for key in ("type", "message", "text")}
+    clean["type"] = clean["type"] or "Exception"
+    clean["line"] = error.get("line") if isinstance(error.get("line"), int) else None
+    return clean
+
+
 def _error_words(error):
-    kind, message = error.get("type", "Exception"), error.get("message", "")
+    error = _clean_error(error)
+    kind, message = error["type"], error["message"]
     where = f"line {error['line']}: " if error.get("line") else ""
     text = f" (`{error['text']}`)" if error.get("text") else ""
     if kind == "NotImplementedError":
@@ -85,6 +95,7 @@ def _error_words(error):
 
 
 def _import_words(error):
+    error = _clean_error(error)
     where = f"line {error['line']}: " if error.get("line") else ""
     text = f" (`{error['text']}`)" if error.get("text") else ""
     return f"import error ({where}{error.get('type', 'Exception')}: {error.get('message', '')}){text}"
@@ -99,12 +110,19 @@ def _decode(encoded):
 
 def _judge_case(part, case, message):
     """None if the case passes, else one sentence of feedback."""
+    try:
+        return _judge_answer(case, message)
+    except Exception as error:  # a malformed answer: the child wrote something no harness writes
+        return f"case '{case.description}': the answer could not be read ({type(error).__name__})"
+
+
+def _judge_answer(case, message):
     prefix = f"case '{case.description}'"
     if "error" in message:
         words = _error_words(message["error"])
         return words if words.startswith("not attempted") else f"{prefix}: {words}"
     if "bad" in message:
-        return f"{prefix}: {message['bad']}"
+        return f"{prefix}: {str(message['bad'])[:400]}"
     outputs = message.get("outputs", [])
     if len(outputs) != len(case.expected):
         return f"{prefix}: returned {len(outputs)} outputs, expected {len(case.expected)}"
@@ -167,7 +185,7 @@ def _startup_words(child, timeout):
     """Why a child never got to its first part, or None if it did import the submission."""
     errors = child.events("import_error")
     if errors:
-        return _import_words(errors[0]["error"])
+        return _import_words(errors[0].get("error"))
     if child.events("imported"):
         return None
     if child.timed_out:
@@ -206,17 +224,19 @@ class PartsWatch(Watch):
         self.repeated = {}  # part -> case ids answered twice
 
     def feed(self, message):
-        event, part = message.get("event"), message.get("part")
-        if event == "part" and part in self.names and part not in self.order:
+        event, part, case = message.get("event"), message.get("part"), message.get("case")
+        if event == "done":
+            self.done = True
+        elif not isinstance(part, str) or not isinstance(case, (str, type(None))):
+            return  # no harness writes that
+        elif event == "part" and part in self.names and part not in self.order:
             self.order.append(part)
             self.part_start = time.monotonic()
         elif event == "case" and part in self.order:
             answers = self.answers.setdefault(part, {})
-            if message.get("case") in answers:
-                self.repeated.setdefault(part, set()).add(message.get("case"))
-            answers[message.get("case")] = message
-        elif event == "done":
-            self.done = True
+            if case in answers:
+                self.repeated.setdefault(part, set()).add(case)
+            answers[case] = message
 
     def deadline(self):
         if self.part_start is None:
@@ -289,12 +309,16 @@ def _grade_group(sandbox, source, parts, timeout, startup):
 
 
 def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=IMPORT_TIMEOUT,
-          sandbox_mode="auto", workers=WORKERS):
-    """Grade the file `submission`; returns a Grade. Raises only when the grader cannot run."""
+          sandbox_mode="auto", workers=WORKERS, sandbox=None):
+    """Grade the file `submission`; returns a Grade. Raises only when the grader cannot run.
+
+    `sandbox` (a sandbox.Sandbox) replaces the one `sandbox_mode` would choose.
+    """
     start = time.monotonic()
     source = open(submission, "rb").read()
     parts = build_parts(visible_only=visible_only)
-    sandbox = Sandbox(sandbox_mode, reference_file=reference_dir() / "layers.py")
+    if sandbox is None:
+        sandbox = Sandbox(sandbox_mode, reference_file=reference_dir() / "layers.py")
     problem = _probe_import(sandbox, source, import_timeout)
     tests = []
     if problem is not None:

@@ -26,7 +26,7 @@ from grader import RUBRIC, TOTAL, reference  # noqa: E402
 from grader.cases import build_parts  # noqa: E402
 from grader.compare import compare  # noqa: E402
 from grader.grade import grade  # noqa: E402
-from grader.sandbox import Sandbox  # noqa: E402
+from grader.sandbox import Interpreter, Sandbox  # noqa: E402
 
 REFERENCE = ROOT / "layers.py"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -229,6 +229,26 @@ def test_unsandboxed_run_says_so(tmp_path):
     report = json.loads(results.read_text())
     assert "NOT SANDBOXED" in report["output"] and report["score"] == 0
     assert "import error (line 1: SyntaxError" in report["tests"][0]["output"]
+
+
+#: An interpreter the user nobody may run (this machine's Python lives under /root).
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SYSTEM_PYTHON.exists(),
+                    reason="needs root and a system Python of the same version")
+def test_fallback_as_nobody_grades_and_says_it_is_not_sandboxed(tmp_path):
+    here = Interpreter.current()
+    interpreter = Interpreter(str(SYSTEM_PYTHON), here.stdlib, here.dynload, None,
+                              here.numpy_dir, here.numpy_libs)
+    sandbox = Sandbox("user", interpreter=interpreter, reference_file=REFERENCE)
+    assert sandbox.mode == "user"
+    statement = sandbox.statement()
+    assert statement.startswith("NOT SANDBOXED") and "nobody" in statement
+    assert ("including the reference solution" in statement) == bool(REFERENCE.stat().st_mode & 0o004)
+    assert grade(REFERENCE, sandbox=sandbox).score == 100
+    stubs = grade_text(tmp_path, stub_source(), sandbox=sandbox)
+    assert stubs.score == 0 and stubs.sandbox_statement == statement
 
 
 # --------------------------------------------------------------------------
@@ -508,6 +528,55 @@ def test_reading_the_reference_from_disk_finds_nothing(tmp_path):
     result, _ = grade_hostile(tmp_path, hunter, "hunter")
     assert result.score == 0
     assert "found nothing in" in result.tests[0].feedback, result.tests[0].feedback
+
+
+THIEF = textwrap.dedent('''
+    import json, os, sys
+
+
+    def _steal():
+        """The nonce and the result descriptor, from the harness's frame below this call."""
+        frame = sys._getframe()
+        while frame is not None:
+            if "nonce" in frame.f_locals and "result_fd" in frame.f_locals:
+                return frame.f_locals["nonce"], frame.f_locals["result_fd"]
+            frame = frame.f_back
+        raise RuntimeError("no nonce found")
+
+
+    def _forge(self, x):
+        nonce, fd = _steal()
+
+        def send(**message):
+            os.write(fd, (json.dumps(dict(message, nonce=nonce)) + "\\n").encode())
+
+        send(event="part", part=["unhashable"])
+        send(event="case", part="ReLULayer.forward", case={"unhashable": 1})
+        send(event="case", part="ReLULayer.forward", case="h", outputs="garbage")
+        send(event="case", part="ReLULayer.forward", case="h", outputs=[{"shape": [1, 4], "data": "zz"}])
+        send(event="case", part="ReLULayer.forward", case="batch", error="not a dict")
+        send(event="case", part="ReLULayer.forward", case="random", outputs=[{"shape": [10**11], "data": []}])
+        for name in %r:  # announce every part, hoping to move the deadline again and again
+            send(event="part", part=name)
+        send(event="done")
+        while True:
+            pass
+
+
+    ReLULayer._forward = _forge
+''')
+
+
+def test_a_submission_that_steals_the_nonce_forges_only_its_own_loss(tmp_path):
+    """Malformed answers, repeated answers, an early "done" and every part announced to keep
+    the deadline moving: the grader neither crashes nor waits longer than one part's timeout."""
+    thief = reference_source() + THIEF % (PART_NAMES,)
+    result, seconds = grade_hostile(tmp_path, thief, "thief")
+    assert "ReLULayer.forward" in failed_parts(result)
+    assert "answered case 'homework h = [[1, 2, 3, 4]]' twice" in feedback_of(result, "ReLULayer.forward")
+    assert seconds < HOSTILE_TIMEOUT + 8
+    # The parts it announced in its own child are charged to it; the other child's are not.
+    assert 0 < result.score < 100
 
 
 def _harness_processes():
