@@ -1,6 +1,6 @@
 """The source homework: every number it holds, written once, and its answer key.
 
-The pack grew out of a homework on layer gradients (docs/homework.md restates
+The pack grew out of a homework on layer gradients (notebooks/homework.ipynb restates
 it in the pack's own words). Its numbers come in two kinds:
 
 * FIGURES: what the homework's program printed (Figures 1-7), as numpy
