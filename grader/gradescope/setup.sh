@@ -21,6 +21,7 @@ fi
 "$VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check \
     -r "$SOURCE/requirements-grader.txt"
 
-# Fail the image build now, not at the first submission, if the sandbox cannot run.
+# Say in the build log whether submissions will be sandboxed (bubblewrap needs
+# user namespaces, which some containers refuse) or graded by the stated fallback.
 cd "$SOURCE"
 "$VENV/bin/python" -c 'from grader.sandbox import Sandbox; print(Sandbox().statement())'
