@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from .cases import CaseError
 from .grade import IMPORT_TIMEOUT, PART_TIMEOUT, GraderError, grade
 from .sandbox import SandboxError
 
@@ -108,7 +109,7 @@ def main(argv=None):
     try:
         result = grade(submission, visible_only=args.visible_only, timeout=args.timeout,
                        import_timeout=args.import_timeout, sandbox_mode=args.sandbox)
-    except (SandboxError, GraderError, FileNotFoundError) as error:
+    except (SandboxError, GraderError, CaseError, FileNotFoundError) as error:
         parser.exit(1, f"grader: {error}\n")
 
     print(_table(result))
