@@ -412,7 +412,13 @@ class ElementwiseLayer(Layer):
         return jacobian
 
     def _backward(self, grad_in):
-        return grad_in * self._derivative()
+        derivative = self._derivative()
+        if derivative.flags.owndata and derivative.flags.writeable and not any(
+                derivative is stored for stored in (self.prev_in, self._prev_out)):
+            # A new array made for this call: multiply in place, saving one.
+            derivative *= grad_in
+            return derivative
+        return grad_in * derivative
 
 
 class InputLayer(ElementwiseLayer):
@@ -451,21 +457,28 @@ class InputLayer(ElementwiseLayer):
         # tiny nonzero std (~1e-17) that would blow the column up; and a constant
         # column of 1e308 would overflow its own sum.
         constant = data.max(axis=0, keepdims=True) == data.min(axis=0, keepdims=True)
-        scale = np.abs(data).max(axis=0, keepdims=True)
-        self.scale_x = np.where(constant, 1.0, scale)
+        # A power of two at or above the column's largest |value|: dividing by it
+        # is exact, so the z-scores are the ones the unscaled data would give.
+        _, exponent = np.frexp(np.abs(data).max(axis=0, keepdims=True))
+        # (2^1023 at most: 2^1024 is beyond float64; entries then reach 2, harmless.)
+        exponent = np.where(constant, 0, np.minimum(exponent, 1023))  # constant: scale 1
+        self.scale_x = np.ldexp(1.0, exponent)
         # Constant columns take no part in the sums (their mean is their value).
         scaled = np.where(constant, 0.0, data / self.scale_x)
         mean = np.where(constant, data[:1], scaled.mean(axis=0, keepdims=True))
-        std = np.where(constant, 1.0, scaled.std(axis=0, ddof=1, keepdims=True))
-        # The statistics in units of scale_x, which forward uses ...
-        self._scaled_mean, self._scaled_std = mean, std
+        std = np.where(constant, self.scale_x, scaled.std(axis=0, ddof=1, keepdims=True))
+        # The statistics in units of scale_x, which forward uses (a constant
+        # column's std is 1 in its own units, 1 / scale_x in these) ...
+        self._scaled_mean, self._scaled_inverse_std = mean, 1.0 / std
+        # ... 1 / scale_x, when float64 holds it (not for subnormal data) ...
+        self._inverse_scale = np.ldexp(1.0, -exponent) if np.all(np.abs(exponent) < 1020) else None
         # ... and in the data's own units (products that overflow are inf).
         with np.errstate(over="ignore", divide="ignore"):
-            self.mean_x = mean * self.scale_x
+            self.mean_x = np.where(constant, data[:1], mean * self.scale_x)
             self.std_x = std * self.scale_x
             # The Jacobian's diagonal: inf where std is subnormal and 1 / std
             # lies beyond float64's range.
-            self._inverse_std = 1.0 / self.scale_x / std
+            self._inverse_std = self._scaled_inverse_std / self.scale_x
         self._inverse_is_finite = bool(np.isfinite(self._inverse_std).all())
 
     def _check_input(self, x, where):
@@ -473,9 +486,12 @@ class InputLayer(ElementwiseLayer):
 
     def _forward(self, x):
         # (x - mean) / std, with x, mean and std all in units of scale_x.
-        out = x / self.scale_x
+        if self._inverse_scale is not None:
+            out = x * self._inverse_scale  # x / scale_x, exactly: a power of two
+        else:
+            out = x / self.scale_x
         out -= self._scaled_mean
-        out /= self._scaled_std
+        out *= self._scaled_inverse_std
         return out
 
     def _derivative(self):
@@ -486,7 +502,9 @@ class InputLayer(ElementwiseLayer):
             if self._inverse_is_finite:
                 return grad_in * self._inverse_std
             # 1 / std beyond float64 (subnormal data): divide, so that 0 stays 0.
-            return grad_in / self.scale_x / self._scaled_std
+            out = grad_in / self.scale_x
+            out *= self._scaled_inverse_std
+            return out
 
 
 class FullyConnectedLayer(Layer):

@@ -213,3 +213,22 @@ class TestImport:
         assert path == str(repo_root / "layers.py")
         assert set(third_party.split()) == {"layers", "numpy"}
         assert heavy == ""
+
+
+class TestElementwiseBackwardInPlace:
+    def test_a_derivative_that_is_the_stored_output_is_not_overwritten(self):
+        # exp is its own derivative: a subclass may hand back prev_out itself,
+        # which backward must not multiply in place.
+        class ExpLayer(layers.ElementwiseLayer):
+            def _forward(self, x):
+                return np.exp(x)
+
+            def _derivative(self):
+                return self.prev_out
+
+        layer, x, g = ExpLayer(), np.array([[0.0, 1.0]]), np.array([[2.0, 3.0]])
+        out = layer.forward(x)
+        first = layer.backward(g)
+        np.testing.assert_array_equal(layer.prev_out, out)
+        np.testing.assert_array_equal(layer.backward(g), first)
+        np.testing.assert_allclose(first, g * np.exp(x), rtol=1e-15)
