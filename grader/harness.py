@@ -53,7 +53,7 @@ def cumulative(x):
 TEST_FUNCTIONS = {"poly_mix": poly_mix, "cumulative": cumulative}
 
 #: Largest array a submission may return (entries); more is an answer to no case.
-MAX_ENTRIES = 1_000_000
+MAX_ENTRIES = 100_000
 
 
 # --------------------------------------------------------------------------

@@ -393,6 +393,10 @@ class Sandbox:
                     result.timed_out = True
                     _kill_group(process.pid)
                     process.wait()
+                    # What it wrote before the kill still counts.
+                    for message in channel.read_new():
+                        result.messages.append(message)
+                        watch.feed(message)
                     break
             # Grandchildren outside bwrap's PID namespace share the group: end them too.
             _kill_group(process.pid)
