@@ -23,6 +23,10 @@ UNIT := tests --ignore=tests/browser --ignore=tests/test_student_edition.py --ig
 # Every recipe finds the environment's python, jupyter and pytest first.
 export PATH := $(BIN):$(PATH)
 
+# Tests and notebook runs already use both cores (two workers): one BLAS thread each, so that
+# the workers' tiny matrix products do not fight over the cores.
+test test-unit test-notebooks test-student test-browser notebooks: export OPENBLAS_NUM_THREADS = 1
+
 .DEFAULT_GOAL := help
 .PHONY: help venv lab test test-unit test-notebooks test-student test-browser notebooks \
 	answer-key bench student grade autograder system-packages clean
