@@ -350,7 +350,7 @@ _graded_bugs = {}
 
 
 def graded_bug(bug, tmp_path_factory):
-    """The reference with one planted bug, graded once per test session."""
+    """The reference with one planted bug, graded once per test run."""
     if bug not in _graded_bugs:
         folder = tmp_path_factory.mktemp("bug")
         path = write(folder, "layers.py", reference_source() + "\n\n# A planted bug\n" + BUGS[bug][2] + "\n")
