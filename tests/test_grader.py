@@ -156,6 +156,35 @@ def test_hidden_cases_hold_the_conventions():
             assert case.inputs  # every case checks its inputs are left alone
 
 
+def test_expected_derivatives_agree_with_finite_differences():
+    """The expected values are the calculus, not just the reference's word for it."""
+    from grader.cases import _reference_layer, _scenarios
+
+    ref_layers, homework = reference.load()
+    cases = {part.name: {case.id: case for case in part.cases} for part in build_parts()}
+    for layer in ("InputLayer", "FullyConnectedLayer", "LinearLayer", "ReLULayer",
+                  "LogisticSigmoidLayer", "TanhLayer", "SoftmaxLayer"):
+        for scenario in _scenarios(layer, homework):
+            if scenario.key == "zeros":
+                continue  # ReLU at 0: a convention, not a derivative
+            reference_layer = _reference_layer(ref_layers, layer, scenario)
+            numerical = ref_layers.numerical_jacobian(reference_layer.forward, scenario.x)
+            expected = cases[f"{layer}.gradient"][scenario.key].expected[0]
+            if expected.ndim == 2:  # the fully connected layer: one matrix for every row
+                expected = np.broadcast_to(expected, numerical.shape)
+            eps = getattr(reference_layer, "eps", 0.0)  # sigmoid and tanh add it to the diagonal
+            assert np.allclose(expected, numerical, rtol=1e-5, atol=1e-6 + eps), (layer, scenario.key)
+    for objective in ("SquaredError", "LogLoss", "CrossEntropy"):
+        for key, case in cases[f"{objective}.gradient"].items():
+            if key == "edges":
+                continue  # at yhat = 0 or 1 the course's gradient is the formula with eps, by design
+            y, yhat = case.inputs["y"], case.inputs["yhat"]
+            loss = getattr(ref_layers, objective)().eval
+            numerical = ref_layers.numerical_gradient(lambda guess: loss(y, guess), yhat, h=1e-4)
+            assert np.allclose(case.expected[0], numerical, rtol=1e-5, atol=1e-6), (objective, key)
+            assert np.isclose(cases[f"{objective}.eval"][key].expected[0], loss(y, yhat), rtol=1e-12)
+
+
 # --------------------------------------------------------------------------
 # Correct and empty submissions
 # --------------------------------------------------------------------------
