@@ -223,10 +223,19 @@ def _softmax_reference():
     return _LayerReference(lambda x: rows(x, 0)[:, :, 0], lambda x: rows(x, 1))
 
 
-def _input_reference(instance):
-    # The statistics are set up by the constructor, which learners do not write.
-    mean = np.asarray(instance.mean_x, dtype=np.float64)
-    std = np.asarray(instance.std_x, dtype=np.float64)
+def _input_reference(instance, data=None):
+    """z-scores with the mean and std (ddof=1; 1 for a constant column) of `data`.
+
+    Without `data` (a layer made by a function of the learner's), the statistics
+    the layer's constructor stored are used.
+    """
+    if data is None:
+        mean = np.asarray(instance.mean_x, dtype=np.float64)
+        std = np.asarray(instance.std_x, dtype=np.float64)
+    else:
+        constant = data.max(axis=0, keepdims=True) == data.min(axis=0, keepdims=True)
+        mean = data.mean(axis=0, keepdims=True)
+        std = np.where(constant, 1.0, data.std(axis=0, ddof=1, keepdims=True))
     mu, sigma = sp.symbols("mu sigma", real=True)
     expression = (X_SYMBOL - mu) / sigma
     derivative = sp.diff(expression, X_SYMBOL)
@@ -255,14 +264,14 @@ def _fully_connected_reference(instance):
     return reference
 
 
-def _builtin_layer_reference(name, instance):
+def _builtin_layer_reference(name, instance, data=None):
     if name in ELEMENTWISE_FORMULAS:
         eps = float(getattr(instance, "eps", 0.0))  # set by the constructor: 1e-7 by default
         return _elementwise_reference(ELEMENTWISE_FORMULAS[name], X_SYMBOL, eps)
     if name == "SoftmaxLayer":
         return _softmax_reference()
     if name == "InputLayer":
-        return _input_reference(instance)
+        return _input_reference(instance, data)
     if name == "FullyConnectedLayer":
         return _fully_connected_reference(instance)
     return None
@@ -289,9 +298,13 @@ def _default_instance(cls, name):
         layer.biases = [[0.5, -1.5]]
         return layer
     if name == "InputLayer":
-        data = np.random.default_rng(0).normal([0.0, 5.0, -3.0, 100.0], [1.0, 2.0, 0.5, 30.0], (6, 4))
-        return cls(data)
+        return cls(input_layer_data())
     return cls()
+
+
+def input_layer_data():
+    """The seeded training data of the InputLayer check, (6, 4): columns of different scales."""
+    return np.random.default_rng(0).normal([0.0, 5.0, -3.0, 100.0], [1.0, 2.0, 0.5, 30.0], (6, 4))
 
 
 # --------------------------------------------------------------------------
@@ -359,10 +372,12 @@ def _call(function, *args):
     except NotImplementedError:
         raise _Stop("not implemented yet") from None
     except Exception as error:  # a learner's bug of any kind is feedback, never a crash
-        text = str(error).strip().split("\n")[0]
-        if len(text) > 160:
-            text = text[:157] + "..."
-        raise _Stop("error", f"{type(error).__name__}: {text}") from None
+        raise _Stop("error", f"{type(error).__name__}: {_first_line(error)}") from None
+
+
+def _first_line(error):
+    text = (str(error).strip().split("\n") or [""])[0]
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _number(value):
@@ -425,15 +440,25 @@ def _central_differences(function, x, step=FD_STEP):
 # --------------------------------------------------------------------------
 
 def _make_instance(layer):
-    """(instance, name of layers.py's class it is checked as, or None)."""
+    """An instance of `layer` (a class, a function returning one, or an instance itself)."""
     if isinstance(layer, type):
-        builtin = _builtin_ancestor(layer, BUILTIN_LAYERS)
-        return _default_instance(layer, builtin), builtin
-    if callable(layer):
-        instance = layer()
+        return _default_instance(layer, _builtin_ancestor(layer, BUILTIN_LAYERS))
+    return layer() if callable(layer) else layer
+
+
+def _methods(builtin):
+    methods = ["forward", "gradient", "backward"]
+    return methods + ["weight_gradients"] if builtin == "FullyConnectedLayer" else methods
+
+
+def _constructor_failed(title, methods, error):
+    """The report when the layer cannot even be made: every method waits for the constructor."""
+    if isinstance(error, NotImplementedError):
+        first = str(error) or "not implemented yet"
     else:
-        instance = layer
-    return instance, _builtin_ancestor(type(instance), BUILTIN_LAYERS)
+        first = f"{type(error).__name__}: {_first_line(error)}"
+    return _print(Report(title, [(method, "needs the constructor first", first if n == 0 else "")
+                                 for n, method in enumerate(methods)]))
 
 
 def _user_layer_reference(reference):
@@ -489,30 +514,39 @@ def check_layer(layer, reference=None):
     - report: Report, printed as it is returned; report.passed is True when
       every method passes. Never raises for a mistake in the layer.
     """
+    cls = layer if isinstance(layer, type) else None
     try:
-        instance, builtin = _make_instance(layer)
-    except NotImplementedError:
-        return _print(Report(_title(layer), [("constructor", "not implemented yet", "")]))
-    except Exception as error:
-        return _print(Report(_title(layer), [("constructor", "error", f"{type(error).__name__}: {error}")]))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            instance = _make_instance(layer)
+    except Exception as error:   # the constructor is the learner's code too (InputLayer's statistics)
+        builtin = _builtin_ancestor(cls, BUILTIN_LAYERS) if cls else None
+        return _constructor_failed(_title(layer), _methods(None if reference is not None else builtin), error)
     name = type(instance).__name__
+    builtin = _builtin_ancestor(type(instance), BUILTIN_LAYERS)
+    methods = _methods(None if reference is not None else builtin)
     if reference is not None:
         expected = _user_layer_reference(reference)
         title = name
     elif builtin is not None:
-        expected = _builtin_layer_reference(builtin, instance)
         title = name if name == builtin else f"{name} (checked against {builtin})"
     else:
         raise TypeError(
             f"check_layer: {name} is not one of layers.py's layers, so it needs a reference: "
             "check_layer(YourLayer, reference=<a SymPy expression in x>)."
         )
-
-    x = layer_inputs(_layer_width(instance))
-    want_out = expected.forward(x)
-    methods = ["forward", "gradient", "backward"]
-    if expected.weight_gradients is not None:
-        methods.append("weight_gradients")
+    try:
+        # Reads what the constructor set up (the width; weights, statistics), which may be
+        # the learner's code too, and computed on first use.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if reference is None:
+                data = input_layer_data() if cls is not None and builtin == "InputLayer" else None
+                expected = _builtin_layer_reference(builtin, instance, data)
+            x = layer_inputs(4 if cls is not None and builtin == "InputLayer" else _layer_width(instance))
+            want_out = expected.forward(x)
+    except Exception as error:
+        return _constructor_failed(title, methods, error)
     results = []
 
     # forward
@@ -675,10 +709,8 @@ def check_objective(objective, reference=None):
     """
     try:
         instance = objective() if callable(objective) else objective
-    except NotImplementedError:
-        return _print(Report(_title(objective), [("constructor", "not implemented yet", "")]))
     except Exception as error:
-        return _print(Report(_title(objective), [("constructor", "error", f"{type(error).__name__}: {error}")]))
+        return _constructor_failed(_title(objective), ["eval", "gradient"], error)
     name = type(instance).__name__
     builtin = _builtin_ancestor(type(instance), BUILTIN_OBJECTIVES)
     if reference is None and builtin is None:

@@ -7,7 +7,6 @@ mistake.
 
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -123,6 +122,39 @@ def test_stubbed_backward_only_fails_backward():
 
     statuses = {part: status for part, (status, _) in parts(checks.check_layer(StubSoftmax)).items()}
     assert statuses == {"forward": "passes", "gradient": "passes", "backward": "not implemented yet"}
+
+
+def test_a_stubbed_constructor_holds_up_every_method():
+    class StubInput(layers.InputLayer):
+        def __init__(self, data):
+            raise NotImplementedError("InputLayer.__init__: not implemented yet (see 09_backprop_network, section 1)")
+
+    report = checks.check_layer(StubInput)
+    assert report.results == [
+        ("forward", "needs the constructor first",
+         "InputLayer.__init__: not implemented yet (see 09_backprop_network, section 1)"),
+        ("gradient", "needs the constructor first", ""),
+        ("backward", "needs the constructor first", ""),
+    ]
+
+
+def test_input_layer_statistics_are_checked_against_the_data_not_the_layer():
+    class WrongStd(layers.InputLayer):
+        def __init__(self, data):
+            super().__init__(data)
+            self.std_x = self.std_x * 1.01      # what a learner's constructor might store
+
+        def _forward(self, x):
+            return (x - self.mean_x) / self.std_x
+
+        def _derivative(self):
+            return np.broadcast_to(1.0 / self.std_x, self.prev_in.shape)
+
+        def _backward(self, grad_in):
+            return grad_in / self.std_x
+
+    statuses = [status for _, status, _ in checks.check_layer(WrongStd).results]
+    assert statuses == ["wrong", "wrong", "wrong"]
 
 
 def test_other_exceptions_are_reported_with_their_type():
@@ -344,7 +376,6 @@ def test_a_stubbed_numerical_jacobian_is_not_implemented():
 # --------------------------------------------------------------------------
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCE_ROOT = Path(os.environ.get("STUDENT_EDITION_SOURCE", REPO_ROOT))
 
 
 def _load_builder():
@@ -466,15 +497,15 @@ def student(tmp_path_factory):
     """dist/student built once per session into a temporary folder; returns (path, summary)."""
     out = tmp_path_factory.mktemp("edition") / "student"
     result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "build_student.py"),
-                             "--out", str(out), "--root", str(SOURCE_ROOT)],
+                             "--out", str(out), "--root", str(REPO_ROOT)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    stubs = build_student.python_stubs((SOURCE_ROOT / "layers.py").read_text())
+    stubs = build_student.python_stubs((REPO_ROOT / "layers.py").read_text())
     assert result.stdout.startswith(f"Student edition written to {out}: {len(stubs)} methods to implement")
     return out, {"stubs": stubs}
 
 
-FULL_LAYERS = (SOURCE_ROOT / "layers.py").read_text()
+FULL_LAYERS = (REPO_ROOT / "layers.py").read_text()
 
 
 def test_the_build_writes_the_student_edition(student):
@@ -482,11 +513,11 @@ def test_the_build_writes_the_student_edition(student):
     for name in ["README.md", "Makefile", "requirements.txt", "layers.py", "homework.py", "checks.py",
                  "notebooks/layers.py", "notebooks/homework.py", "notebooks/checks.py"]:
         assert (out / name).is_file(), name
-    full_notebooks = sorted(p.name for p in (SOURCE_ROOT / "notebooks").glob("*.ipynb"))
+    full_notebooks = sorted(p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == full_notebooks
     requirements = (out / "requirements.txt").read_text()
     assert "-e" not in requirements.split()
-    pins = {line for line in (SOURCE_ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    pins = {line for line in (REPO_ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
     assert {line for line in requirements.splitlines() if "==" in line} == pins
     readme = (out / "README.md").read_text()
     assert "{{" not in readme and "{{" not in (out / "Makefile").read_text()
@@ -496,7 +527,7 @@ def test_the_build_writes_the_student_edition(student):
 
 def test_the_build_fails_and_writes_nothing_without_markers(tmp_path):
     root = tmp_path / "repo"
-    shutil.copytree(SOURCE_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
+    shutil.copytree(REPO_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
     (root / "layers.py").write_text(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", FULL_LAYERS, flags=re.M))
     with pytest.raises(build_student.BuildError, match="no solution blocks"):
         build_student.build(tmp_path / "out", root=root)
@@ -505,14 +536,14 @@ def test_the_build_fails_and_writes_nothing_without_markers(tmp_path):
 
 def test_the_build_fails_when_a_stub_does_not_raise(tmp_path):
     root = tmp_path / "repo"
-    shutil.copytree(SOURCE_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
+    shutil.copytree(REPO_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "dist", "*.egg-info"))
     # A return before the block: the stub is never reached.
     stubs = build_student.python_stubs(FULL_LAYERS)
     lines = FULL_LAYERS.splitlines(keepends=True)
-    first = stubs[0]
-    lines.insert(first["begin"], f"{first['indent']}return None\n")
+    stub = next(stub for stub in stubs if stub["name"] == "SoftmaxLayer.backward")
+    lines.insert(stub["begin"], f"{stub['indent']}return None\n")
     (root / "layers.py").write_text("".join(lines))
-    with pytest.raises(build_student.BuildError, match=re.escape(f"{first['method']} returned instead of raising")):
+    with pytest.raises(build_student.BuildError, match=re.escape(f"{stub['method']} returned instead of raising")):
         build_student.build(tmp_path / "out", root=root)
 
 
@@ -669,7 +700,7 @@ def test_reloading_layers_in_the_notebooks_folder_picks_up_the_learners_edits(st
     out, _ = student
     edition = tmp_path / "edition"
     shutil.copytree(out, edition)
-    result = subprocess.run([sys.executable, "-c", RELOAD_PROBE, str(SOURCE_ROOT / "layers.py")],
+    result = subprocess.run([sys.executable, "-c", RELOAD_PROBE, str(REPO_ROOT / "layers.py")],
                             cwd=edition / "notebooks", capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "False True"
 
@@ -712,7 +743,7 @@ def test_make_check_reports_progress(student, tmp_path):
 
     finished = tmp_path / "finished"
     shutil.copytree(out, finished)
-    shutil.copyfile(SOURCE_ROOT / "layers.py", finished / "layers.py")
+    shutil.copyfile(REPO_ROOT / "layers.py", finished / "layers.py")
     assert re.search(rf"^{total} of {total} methods pass$", _make_check(finished), re.M)
 
     # One method 1% off: that one row says wrong, every other passes.
@@ -757,5 +788,5 @@ def test_with_the_reference_layers_every_student_notebook_runs(student, tmp_path
     out, _ = student
     finished = tmp_path / "finished"
     shutil.copytree(out, finished)
-    shutil.copyfile(SOURCE_ROOT / "layers.py", finished / "layers.py")
+    shutil.copyfile(REPO_ROOT / "layers.py", finished / "layers.py")
     assert _run_all(finished) == {p.name: None for p in sorted((out / "notebooks").glob("*.ipynb"))}

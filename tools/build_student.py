@@ -131,7 +131,8 @@ def _enclosing_functions(source, where):
 
 def _public_name(owner, name):
     """The name learners call: "SoftmaxLayer.backward" for SoftmaxLayer._backward."""
-    name = name.lstrip("_") or name
+    if not (name.startswith("__") and name.endswith("__")):     # __init__ stays __init__
+        name = name.lstrip("_") or name
     return f"{owner}.{name}" if owner else name
 
 
@@ -206,7 +207,7 @@ def _stub_positions(lines):
             and lines[number + 1].strip().startswith(STUB_RAISE)]
 
 
-def restore_python(stubbed, reference):
+def restore_python(stubbed, reference, keep=()):
     """Put the reference's solution blocks back into the stubs, in order.
 
     Everything outside the stubs comes from `stubbed`, everything inside from
@@ -216,6 +217,7 @@ def restore_python(stubbed, reference):
     Inputs:
     - stubbed: str, the student edition's text.
     - reference: str, the full edition's text.
+    - keep: indices (in order of appearance) of stubs to leave as they are.
 
     Returns:
     - restored: str.
@@ -228,7 +230,9 @@ def restore_python(stubbed, reference):
         raise BuildError(f"round trip: the stubbed text has {len(positions)} stubs but the "
                          f"reference has {len(blocks)} solution blocks")
     out, position = [], 0
-    for start, (begin, end) in zip(positions, blocks):
+    for number, (start, (begin, end)) in enumerate(zip(positions, blocks)):
+        if number in keep:
+            continue
         out.extend(stubbed_lines[position:start])
         out.extend(reference_lines[begin:end + 1])
         position = start + 2
@@ -401,66 +405,70 @@ def find_leaks(out_dir, solution_lines):
 # Checking the stubs in a fresh interpreter
 # --------------------------------------------------------------------------
 
-# Runs in dist/student/ with the learner's layers.py first on the path. For each
-# stub it calls the method as written (e.g. SoftmaxLayer._backward) on a small
-# instance, and reports what happened as JSON.
+# Runs in dist/student/. First it imports the student edition's layers.py as it
+# is. Then, for each stub, it loads a variant of that file in which every OTHER
+# stub has its solution back, and runs the stub's method the way the course does
+# (make an instance, forward, then the method): the one NotImplementedError that
+# can occur is that stub's. Reads [{"method", "source"}] as JSON on stdin.
 _STUB_PROBE = r'''
-import inspect, json, os, sys
+import inspect, json, os, sys, types
 import numpy as np
+
 sys.path.insert(0, os.getcwd())
 import layers
 if os.path.realpath(layers.__file__) != os.path.realpath("layers.py"):
     raise SystemExit(f"import layers found {layers.__file__}, not the student edition's layers.py")
 
-x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
-arguments = {
-    "x": x, "data": x, "y": np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
-    "yhat": np.array([[0.7, 0.2, 0.1], [0.3, 0.5, 0.2]]), "f": lambda a: 2.0 * np.asarray(a),
-    "a": x, "b": x + 0.125,
+x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-2.0, 1.0, 0.125]])
+values = {
+    "x": x, "data": x, "y": np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+    "yhat": np.array([[0.7, 0.2, 0.1], [0.3, 0.5, 0.2], [0.25, 0.25, 0.5]]),
+    "f": lambda a: 2.0 * np.asarray(a), "a": x, "b": x + 0.125,
 }
-# Functions of a scalar f.
 scalar_f = {"numerical_gradient": lambda a: float(np.sum(np.asarray(a) ** 2))}
 
-def instance_of(cls):
-    """A small instance; a layer has been through forward (with a stand-in for its own _forward)."""
-    if cls.__name__ == "FullyConnectedLayer":
-        layer = cls(3, 2, rng=np.random.default_rng(0))
-    elif cls.__name__ == "InputLayer":
-        layer = cls(x)
+
+def arguments(function, name, grad_in=None):
+    call = {}
+    for parameter, spec in inspect.signature(function).parameters.items():
+        if parameter == "grad_in" and grad_in is not None:
+            call[parameter] = grad_in
+        elif parameter == "f" and name in scalar_f:
+            call[parameter] = scalar_f[name]
+        elif parameter in values:
+            call[parameter] = values[parameter]
+        elif spec.default is inspect.Parameter.empty and spec.kind not in (spec.VAR_POSITIONAL, spec.VAR_KEYWORD):
+            raise LookupError(f"no test value for its parameter {parameter!r}")
+    return call
+
+
+def run(module, method):
+    owner, _, name = method.rpartition(".")
+    if not owner:
+        function = getattr(module, name)
+        return function(**arguments(function, name))
+    cls = getattr(module, owner)
+    if name == "__init__":
+        return cls(**arguments(cls, name))
+    if owner == "FullyConnectedLayer":
+        instance = cls(3, 2, rng=np.random.default_rng(0))
     else:
-        layer = cls()
-    if isinstance(layer, layers.Layer):
-        width = 2 if cls.__name__ == "FullyConnectedLayer" else 3
-        # Shadows the stubbed method on this instance only, so that the base class stores its
-        # state its own way; the stubbed methods are called through the class below.
-        layer._forward = lambda a: np.full((a.shape[0], width), 0.25)
-        layer.forward(x)
-    return layer
+        instance = cls(**arguments(cls, "__init__"))
+    grad_in = None
+    if isinstance(instance, module.Layer):
+        grad_in = np.ones_like(instance.forward(x))
+    bound = getattr(instance, name)
+    return bound(**arguments(bound, name, grad_in))
+
 
 results = []
-for method in json.loads(sys.argv[1]):
-    owner, _, attribute = method.rpartition(".")
-    if owner:
-        instance = instance_of(getattr(layers, owner))
-        target = getattr(getattr(layers, owner), attribute).__get__(instance)
-    else:
-        target = getattr(layers, attribute)
-    call = {}
-    for name, parameter in inspect.signature(target).parameters.items():
-        if name == "grad_in":
-            call[name] = np.full((2, 2 if owner == "FullyConnectedLayer" else 3), 1.0)
-        elif name == "f" and attribute in scalar_f:
-            call[name] = scalar_f[attribute]
-        elif name in arguments:
-            call[name] = arguments[name]
-        elif parameter.default is inspect.Parameter.empty:
-            call = f"no test value for its parameter {name!r}"
-            break
-    if isinstance(call, str):
-        results.append(["unknown", call])
-        continue
+for probe in json.load(sys.stdin):
+    module = types.ModuleType("layers")
+    module.__file__ = os.path.abspath("layers.py")
+    sys.modules["layers"] = module
     try:
-        target(**call)
+        exec(compile(probe["source"], module.__file__, "exec"), module.__dict__)
+        run(module, probe["method"])
         results.append(["returned", ""])
     except NotImplementedError as error:
         results.append(["raised", str(error)])
@@ -470,14 +478,22 @@ print(json.dumps(results))
 '''
 
 
-def check_stubs(out_dir, stubs, python=sys.executable):
-    """Import the stubbed layers.py in a fresh interpreter and call every stubbed method.
+def check_stubs(out_dir, stubs, reference, python=sys.executable):
+    """Import the stubbed layers.py in a fresh interpreter and run every stubbed method.
+
+    Inputs:
+    - out_dir: the student edition.
+    - stubs: list of dicts from python_stubs(reference).
+    - reference: str, the full edition's layers.py.
+    - python: the interpreter to run.
 
     Returns:
     - problems: list of str (empty when each stub raises NotImplementedError with its message).
     """
-    methods = [stub["method"] for stub in stubs]
-    result = subprocess.run([python, "-c", _STUB_PROBE, json.dumps(methods)], cwd=out_dir,
+    stubbed = (Path(out_dir) / "layers.py").read_text(encoding="utf-8")
+    probes = [{"method": stub["method"], "source": restore_python(stubbed, reference, keep={number})}
+              for number, stub in enumerate(stubs)]
+    result = subprocess.run([python, "-c", _STUB_PROBE], cwd=out_dir, input=json.dumps(probes),
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-6:])
@@ -674,7 +690,7 @@ def _validate(out, root, reference, stubs, full_notebooks, python):
         line = next((n for n, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
         problems.append(f"round trip: the solutions put back into the stubs differ from layers.py "
                         f"at line {line + 1}")
-    problems += check_stubs(out, stubs, python)
+    problems += check_stubs(out, stubs, reference, python)
     return problems
 
 
