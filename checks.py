@@ -20,6 +20,7 @@ always test the learner's own layers.py.
 """
 
 import functools
+import re
 import warnings
 
 import numpy as np
@@ -369,10 +370,23 @@ def _call(function, *args):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return function(*args)
-    except NotImplementedError:
-        raise _Stop("not implemented yet") from None
+    except NotImplementedError as error:
+        raise _Stop("not implemented yet", _what_is_missing(error)) from None
     except Exception as error:  # a learner's bug of any kind is feedback, never a crash
         raise _Stop("error", f"{type(error).__name__}: {_first_line(error)}") from None
+
+
+def _what_is_missing(error):
+    """ "ReLULayer.forward (see 02_linear_and_relu, section 1)" from a stub's NotImplementedError.
+
+    The stub that raised may be another method than the one called (forward
+    calls InputLayer's statistics), so its name is worth showing.
+    """
+    text = _first_line(error)
+    stub = re.fullmatch(r"(\S+): not implemented yet(?: \((see .+)\))?", text)
+    if stub is None:
+        return text
+    return stub[1] + (f" ({stub[2]})" if stub[2] else "")
 
 
 def _first_line(error):

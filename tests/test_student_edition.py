@@ -109,10 +109,19 @@ def test_stubbed_forward_is_not_implemented_and_the_rest_waits():
     report = checks.check_layer(StubReLU)
     assert not report.passed
     assert parts(report) == {
-        "forward": ("not implemented yet", ""),
+        "forward": ("not implemented yet", "ReLULayer.forward"),
         "gradient": ("needs forward first", ""),
         "backward": ("needs forward first", ""),
     }
+
+
+def test_not_implemented_names_the_stub_that_raised_and_where_to_look():
+    class LazyInput(layers.InputLayer):
+        def _forward(self, x):
+            raise NotImplementedError("InputLayer.statistics: not implemented yet (see 09_backprop_network, section 1)")
+
+    status, message = parts(checks.check_layer(LazyInput))["forward"]
+    assert (status, message) == ("not implemented yet", "InputLayer.statistics (see 09_backprop_network, section 1)")
 
 
 def test_stubbed_backward_only_fails_backward():
