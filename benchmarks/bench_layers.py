@@ -20,9 +20,10 @@ Prints three tables:
 3. the ratio to PyTorch autograd on one thread, when torch is importable,
    with the target "no layer beyond 3x PyTorch".
 
-Times are medians over --repeats runs after one warm-up run; the steps of a
-comparison run interleaved, so a change in the machine's load hits them
-alike. numpy's BLAS (used only by the fully connected layer) runs on one
+Times are medians over --repeats runs after one warm-up run. The two sides
+of a comparison run in alternating blocks of five calls, so that a change in
+the machine's load hits them alike and each settles into the memory pattern
+of a training loop (see block_times_ms). numpy's BLAS (used only by the fully connected layer) runs on one
 thread by default, like everything else here: on a busy machine a second
 BLAS thread that waits for a free core can make a matrix product many times
 slower, which would measure the machine rather than the layer. Limiting it
@@ -185,6 +186,34 @@ def times_ms(steps, repeats):
     return times
 
 
+def block_times_ms(steps, repeats, block=5):
+    """Wall times in ms of each function in `steps`, run in blocks: one list per step.
+
+    Each step runs `block` times in a row before the next step's block, the
+    blocks alternating until every step has run `repeats` times (after one
+    warm-up round). A step repeated on its own settles into the memory
+    pattern it has in a training loop, which interleaving single calls of
+    different steps would disturb (numpy's large arrays come from the
+    allocator afresh, and the page faults depend on what ran just before).
+    """
+    for step in steps:
+        step()
+    times = [[] for _ in steps]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        while len(times[0]) < repeats:
+            for step, bucket in zip(steps, times):
+                for _ in range(min(block, repeats - len(bucket))):
+                    start = time.perf_counter()
+                    step()
+                    bucket.append(1e3 * (time.perf_counter() - start))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return times
+
+
 def median_ms(steps, repeats):
     """Median wall time in ms of each function in `steps` (see times_ms)."""
     return [statistics.median(bucket) for bucket in times_ms(steps, repeats)]
@@ -293,12 +322,19 @@ def bench_layers(n, k, repeats):
         bare = bare_numpy(name, layer)
         np.testing.assert_allclose(bare(x, g), (layer.forward(x), layer.backward(g))[1],
                                    rtol=1e-9, atol=1e-12, err_msg=name)
-        # Forward then backward, as in training; each timed on its own, bare
-        # numpy's forward + backward as one step, all three interleaved.
-        forward_ms, backward_ms, bare_ms = times_ms(
-            [lambda: layer.forward(x), lambda: layer.backward(g), lambda: bare(x, g)], repeats
-        )
-        both_ms = [forward + backward for forward, backward in zip(forward_ms, backward_ms)]
+        # Forward then backward, as in training, each part timed on its own;
+        # bare numpy's forward + backward as one step, in alternating blocks.
+        split = []
+
+        def layer_step():
+            start = time.perf_counter()
+            layer.forward(x)
+            middle = time.perf_counter()
+            layer.backward(g)
+            split.append((1e3 * (middle - start), 1e3 * (time.perf_counter() - middle)))
+
+        both_ms, bare_ms = block_times_ms([layer_step, lambda: bare(x, g)], repeats)
+        forward_ms, backward_ms = zip(*split[1:])  # the first is the warm-up
         ratio = statistics.median(both_ms) / statistics.median(bare_ms)
         copies = input_copies(layer, x)
         forward_peak = peak_bytes(lambda: None, lambda: layer.forward(x))
@@ -407,7 +443,8 @@ def bench_torch(n, k, repeats):
             function(x_torch).backward(g_torch)
             return x_torch.grad
 
-        numpy_ms, torch_ms = median_ms([numpy_step, torch_step], repeats)
+        numpy_ms, torch_ms = (statistics.median(bucket)
+                              for bucket in block_times_ms([numpy_step, torch_step], repeats))
         error = layers.relative_error(numpy_step(), torch_step().numpy())
         ratio = numpy_ms / torch_ms
         met.append(ratio <= TORCH_TARGET)

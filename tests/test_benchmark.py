@@ -1,0 +1,102 @@
+"""benchmarks/bench_layers.py: its reference formulas, its copy count and --check.
+
+No timing is asserted here (timings belong to the machine); the targets are
+forced to pass or to fail to test the exit status of --check.
+"""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import layers
+from conftest import REPO_ROOT
+
+spec = importlib.util.spec_from_file_location("bench_layers", REPO_ROOT / "benchmarks" / "bench_layers.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+QUICK = ["--quick", "--repeats", "1"]
+
+
+@pytest.fixture(scope="module")
+def case():
+    return bench.make_case(6, 5)
+
+
+@pytest.mark.parametrize("name", bench.LAYER_NAMES)
+def test_bare_numpy_is_the_layers_formula(name, case):
+    x, g, data = case
+    layer = bench.make_layer(name, x.shape[1], data)
+    layer.forward(x)
+    np.testing.assert_allclose(bench.bare_numpy(name, layer)(x, g), layer.backward(g), rtol=1e-12, atol=1e-15)
+
+
+def test_every_layer_is_benchmarked():
+    exported = {name for name in layers.__all__ if name.endswith("Layer")} - {"Layer", "ElementwiseLayer"}
+    assert set(bench.LAYER_NAMES) == exported
+
+
+@pytest.mark.parametrize("name", bench.LAYER_NAMES)
+def test_forward_copies_its_input_once(name, case):
+    x, _, data = case
+    assert bench.input_copies(bench.make_layer(name, x.shape[1], data), x) == bench.COPY_TARGET == 1
+
+
+def test_the_copy_count_sees_a_second_copy(case):
+    # A layer that keeps a copy of x as prev_out too (as LinearLayer once did) counts 2.
+    class CopyingLinear(layers.LinearLayer):
+        _keeps_output = True
+
+    x, _, _ = case
+    assert bench.input_copies(CopyingLinear(), x) == 2
+
+
+@pytest.fixture
+def loose_targets(monkeypatch):
+    for target in ("BARE_TARGET", "COPY_TARGET", "PEAK_TARGET", "TORCH_TARGET"):
+        monkeypatch.setattr(bench, target, 1e9)
+
+
+def test_check_passes_when_every_target_is_met(loose_targets, capsys):
+    # One real (quick) run, every part, with targets nothing can miss.
+    assert bench.main(QUICK + ["--check"]) == 0
+    out = capsys.readouterr().out
+    assert "--check:" not in out and "layer/bare" in out and "copies" in out
+
+
+@pytest.fixture
+def canned_parts(monkeypatch):
+    """The three parts replaced by canned results: (bare, copies, peak) per layer, torch."""
+    results = {}
+
+    def canned(name):
+        return lambda *args: results[name]
+
+    for part in ("bench_layers", "bench_jacobian_route", "bench_torch"):
+        monkeypatch.setattr(bench, part, canned(part))
+    monkeypatch.setattr(bench, "print_header", lambda *args: None)
+    results["bench_jacobian_route"] = None
+    return results
+
+
+@pytest.mark.parametrize("missed", ["bare", "copies", "peak", "torch"])
+def test_check_fails_when_a_target_is_missed(canned_parts, missed, capsys):
+    met = {"bare": [True, True], "copies": [True, True], "peak": [True, True]}
+    torch_met = [True, True]
+    if missed == "torch":
+        torch_met = [True, False]
+    else:
+        met[missed] = [False, True]
+    canned_parts["bench_layers"], canned_parts["bench_torch"] = met, torch_met
+    assert bench.main(QUICK + ["--check"]) == 1
+    assert "--check: 1 target(s) failed" in capsys.readouterr().out
+    # Without --check the same results are reported and the exit status is 0.
+    assert bench.main(QUICK) == 0
+
+
+def test_check_without_torch_judges_the_other_targets(canned_parts, capsys):
+    canned_parts["bench_layers"] = {"bare": [True], "copies": [True], "peak": [True]}
+    canned_parts["bench_torch"] = None
+    assert bench.main(QUICK + ["--check"]) == 0
+    assert "not measured (torch not importable)" in capsys.readouterr().out
