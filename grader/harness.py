@@ -159,7 +159,7 @@ def _run_case(module, part, case):
             init["data"] = arrays["data"]
         layer = getattr(module, part["cls"])(**init)
         for name in case.get("attrs", []):
-            setattr(layer, name, arrays[name].copy())
+            setattr(layer, name, arrays[name].copy() if name in arrays else case["values"][name])
         if "state" in case:
             _set_state(layer, arrays["prev_in"], arrays["prev_out"])
         if kind == "layer_forward":

@@ -6,7 +6,6 @@ the command line is what is tested. Hostile submissions get short timeouts
 (HOSTILE_TIMEOUT, HOSTILE_IMPORT_TIMEOUT) so that the file stays fast.
 """
 
-import ast
 import json
 import os
 import subprocess
@@ -54,29 +53,6 @@ def reference_source():
     return REFERENCE.read_text()
 
 
-#: Methods whose bodies are the learner's mathematics (used only while the
-#: reference has no solution markers yet; then tools/build_student.py stubs it).
-STUBBED_NAMES = {"_forward", "_derivative", "_gradient", "_backward", "weight_gradients",
-                 "_row_losses", "numerical_jacobian", "numerical_gradient", "relative_error"}
-
-
-def _ast_stubs(source):
-    """Replace each graded method's body (after its docstring) with a raise of NotImplementedError."""
-    lines = source.splitlines(keepends=True)
-    edits = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef) and node.name in STUBBED_NAMES:
-            body = node.body
-            if isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-                body = body[1:] or body
-            first, last = body[0].lineno - 1, node.end_lineno
-            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
-            edits.append((first, last, f'{indent}raise NotImplementedError("{node.name}: not implemented yet")\n'))
-    for first, last, text in sorted(edits, reverse=True):
-        lines[first:last] = [text]
-    return "".join(lines)
-
-
 def stub_source():
     """The student edition's layers.py, made the way `make student` makes it."""
     source = reference_source()
@@ -86,9 +62,7 @@ def stub_source():
     finally:
         sys.path.remove(str(ROOT / "tools"))
     stubbed = stub_python(source)
-    if stubbed == source:  # no solution markers in layers.py yet
-        stubbed = _ast_stubs(source)
-    assert stubbed != source
+    assert "raise NotImplementedError(" in stubbed and "### BEGIN SOLUTION" not in stubbed
     return stubbed
 
 
@@ -344,6 +318,16 @@ BUGS = {
     "input layer multiplies by std": (
         {"InputLayer.forward"}, "wrong values",
         "InputLayer._forward = lambda self, x: (x - self.mean_x) * self.std_x"),
+    "input statistics with ddof=0": (
+        {"InputLayer.forward"}, "wrong values",
+        "_statistics = InputLayer._statistics\n"
+        "def _bug(self, data):\n"
+        "    _statistics(self, data)\n"
+        "    factor = ((len(data) - 1) / len(data)) ** 0.5\n"
+        "    self.std_x = self.std_x * factor\n"
+        "    self._scaled_inverse_std = self._scaled_inverse_std / factor\n"
+        "    self._inverse_std = self._inverse_std / factor\n"
+        "InputLayer._statistics = _bug"),
     "softmax Jacobian sign": (
         {"SoftmaxLayer.gradient"}, "wrong values",
         "def _bug(self):\n"
