@@ -20,7 +20,7 @@ NUMERICAL_ATOL = 1e-8
 
 #: (part, visible points, hidden points, what is checked), in grading order.
 RUBRIC = [
-    ("InputLayer.forward", 2, 1, "the output of forward(x)"),
+    ("InputLayer.forward", 2, 1, "the output of forward(x), the statistics of the data included"),
     ("InputLayer.gradient", 2, 2, "the Jacobian, at state set from the reference forward pass"),
     ("InputLayer.backward", 2, 2, "backward(grad_in) against the einsum with the expected Jacobian"),
     ("FullyConnectedLayer.forward", 2, 1, "the output of forward(x)"),
