@@ -194,15 +194,17 @@ def _startup_words(child, timeout):
 
 
 def _probe_import(sandbox, source, timeout):
-    """None if the submission imports, else the feedback every part gets."""
+    """(problem, refused): None or the feedback every part gets; the limits the system refused."""
     child = sandbox.run(source, {"mode": "import"}, timeout)
-    if not child.events("started"):
+    started = child.events("started")
+    if not started:
         # The harness never reached the submission: the child environment is broken.
         raise GraderError(
             f"the grading child did not start (sandbox: {sandbox.mode}, exit code "
             f"{child.returncode}, timed out: {child.timed_out}): {child.stderr_tail}"
         )
-    return _startup_words(child, timeout)
+    refused = [str(name) for name in started[0].get("refused_limits") or []]
+    return _startup_words(child, timeout), refused
 
 
 class PartsWatch(Watch):
@@ -319,7 +321,10 @@ def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=I
     parts = build_parts(visible_only=visible_only)
     if sandbox is None:
         sandbox = Sandbox(sandbox_mode, reference_file=reference_dir() / "layers.py")
-    problem = _probe_import(sandbox, source, import_timeout)
+    problem, refused = _probe_import(sandbox, source, import_timeout)
+    statement = sandbox.statement()
+    if refused:
+        statement += f" This system refused the child's limits on {', '.join(refused)}."
     tests = []
     if problem is not None:
         for part in parts:
@@ -336,5 +341,4 @@ def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=I
                 for test in group_tests:
                     by_part[test.part].append(test)
         tests = [test for name in by_part for test in by_part[name]]
-    return Grade(str(submission), tests, sandbox.mode, sandbox.statement(),
-                 time.monotonic() - start, problem)
+    return Grade(str(submission), tests, sandbox.mode, statement, time.monotonic() - start, problem)

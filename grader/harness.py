@@ -64,15 +64,20 @@ def _set_limits(limits):
     import resource
 
     cpu = int(limits["cpu_seconds"])
-    wanted = [
-        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, (limits["memory_bytes"],) * 2),
-        (resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2),
-        (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_NOFILE, (64, 64)),
-    ]
-    for which, value in wanted:
-        resource.setrlimit(which, value)
+    wanted = {
+        "CPU time": (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        "address space": (resource.RLIMIT_AS, (limits["memory_bytes"],) * 2),
+        "file size": (resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2),
+        "core size": (resource.RLIMIT_CORE, (0, 0)),
+        "open files": (resource.RLIMIT_NOFILE, (64, 64)),
+    }
+    refused = []
+    for name, (which, value) in wanted.items():
+        try:
+            resource.setrlimit(which, value)
+        except (ValueError, OSError):  # e.g. macOS refuses an address-space limit
+            refused.append(name)
+    return refused
 
 
 def _encode(value):
@@ -192,7 +197,7 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    _set_limits(request["limits"])
+    refused = _set_limits(request["limits"])
 
     def send(message):
         message["nonce"] = nonce
@@ -200,7 +205,7 @@ def main():
 
     submission = sys.argv[1]
     del request["nonce"]
-    send({"event": "started"})
+    send({"event": "started", "refused_limits": refused})
     try:
         spec = importlib.util.spec_from_file_location("layers", submission)
         module = importlib.util.module_from_spec(spec)
