@@ -204,26 +204,6 @@ def _check_number(value, where, name, meaning, positive=False, below=None):
     return number
 
 
-def _xlogy(weight, p, log=np.log):
-    """weight * log(p), entrywise, with 0 wherever weight == 0 (even where p = 0).
-
-    PyTorch's xlogy convention: a term without weight costs nothing, so a
-    right and sure prediction (y = 0 at p = 0) gives 0, not 0 * -inf = NaN.
-    log(0) = -inf is the right value elsewhere: the loss is then +inf.
-
-    Inputs:
-    - weight: array (N, K), e.g. targets y.
-    - p: array (N, K), the argument of log.
-    - log: np.log, or np.log1p for weight * ln(1 + p).
-
-    Returns:
-    - product: array (N, K).
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        product = weight * log(p)
-    return np.where(weight == 0, 0.0, product)
-
-
 # --------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------
@@ -428,40 +408,66 @@ class InputLayer(ElementwiseLayer):
               (std with ddof=1; a constant column is divided by 1).
     Jacobian: diag(1 / std), the same for every row; shape (N, K, K).
 
-    Each column is first divided by its largest |value| (``scale_x``), so the
-    statistics neither overflow nor underflow: data * 1e170, data * 1e-170
-    or subnormal data give the same z-scores as data itself.
+    Each column is first divided by a power of two at or above its largest
+    |value| (``scale_x``), so the statistics neither overflow nor underflow:
+    data * 1e170, data * 1e-170 or subnormal data give the same z-scores as
+    data itself.
 
     Inputs:
     - data: array-like of shape (M, K) with M >= 2 rows, at construction.
 
-    Attributes:
+    Attributes (computed from data on first use):
     - mean_x, std_x: arrays (1, K), the columns' mean and std (1 for a
       constant column), out = (x - mean_x) / std_x.
-    - scale_x: array (1, K), each column's largest |value| (1 for a constant
-      or zero column).
+    - scale_x: array (1, K), each column's power-of-two scale (1 for a
+      constant column).
     """
 
     _keeps_output = False  # the derivative is the same everywhere
+    #: What _statistics sets.
+    _statistics_names = ("scale_x", "mean_x", "std_x", "_scaled_mean", "_scaled_inverse_std",
+                         "_inverse_scale", "_inverse_std", "_inverse_is_finite")
 
     def __init__(self, data):
         super().__init__()
         where = f"{self.name}(data)"
-        data = _as_batch(data, where, what="data")
+        data = _as_batch(data, where, what="data", copy=True)
         if data.shape[0] < 2:
             raise ValueError(
                 f"{where}: data needs at least 2 rows to estimate a standard "
                 f"deviation (ddof=1), got shape {data.shape}."
             )
+        self._data, self._width = data, data.shape[1]
+
+    def __getattr__(self, name):
+        # Called only for attributes not set yet. The statistics are computed
+        # on first use rather than in the constructor, so that a layer can be
+        # made, and each of its methods tried, before _statistics is written.
+        if name in InputLayer._statistics_names and "_data" in vars(self):
+            self._statistics(self._data)
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _statistics(self, data):
+        """Set the statistics of the training data: every name in _statistics_names.
+
+        Inputs:
+        - data: validated float64 array of shape (M, K), M >= 2.
+
+        Returns:
+        - None.
+        """
+        ### BEGIN SOLUTION
+        # mean and std (ddof=1) of each column, the column first divided by a power of two at or above its largest |value| -- 09_backprop_network, section 1
         # Not just std == 0: a constant column of 0.1 has a rounded mean and so a
         # tiny nonzero std (~1e-17) that would blow the column up; and a constant
         # column of 1e308 would overflow its own sum.
         constant = data.max(axis=0, keepdims=True) == data.min(axis=0, keepdims=True)
-        # A power of two at or above the column's largest |value|: dividing by it
-        # is exact, so the z-scores are the ones the unscaled data would give.
+        # A power of two: dividing by it is exact, so the z-scores are the ones
+        # the unscaled data would give. (2^1023 at most: 2^1024 is beyond
+        # float64; entries then reach 2, harmless.) A constant column: scale 1.
         _, exponent = np.frexp(np.abs(data).max(axis=0, keepdims=True))
-        # (2^1023 at most: 2^1024 is beyond float64; entries then reach 2, harmless.)
-        exponent = np.where(constant, 0, np.minimum(exponent, 1023))  # constant: scale 1
+        exponent = np.where(constant, 0, np.minimum(exponent, 1023))
         self.scale_x = np.ldexp(1.0, exponent)
         # Constant columns take no part in the sums (their mean is their value).
         scaled = np.where(constant, 0.0, data / self.scale_x)
@@ -480,24 +486,33 @@ class InputLayer(ElementwiseLayer):
             # lies beyond float64's range.
             self._inverse_std = self._scaled_inverse_std / self.scale_x
         self._inverse_is_finite = bool(np.isfinite(self._inverse_std).all())
+        ### END SOLUTION
 
     def _check_input(self, x, where):
-        _check_width(x, self.scale_x.shape[1], where)
+        _check_width(x, self._width, where)
 
     def _forward(self, x):
-        # (x - mean) / std, with x, mean and std all in units of scale_x.
-        if self._inverse_scale is not None:
-            out = x * self._inverse_scale  # x / scale_x, exactly: a power of two
-        else:
-            out = x / self.scale_x
-        out -= self._scaled_mean
-        out *= self._scaled_inverse_std
+        ### BEGIN SOLUTION
+        # (x - mean) / std per column, with x, mean and std in units of scale_x -- 09_backprop_network, section 1
+        with np.errstate(over="ignore"):  # a z-score beyond float64 is +-inf
+            if self._inverse_scale is not None:
+                out = x * self._inverse_scale  # x / scale_x, exactly: a power of two
+            else:
+                out = x / self.scale_x
+            out -= self._scaled_mean
+            out *= self._scaled_inverse_std
         return out
+        ### END SOLUTION
 
     def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 / std for every entry, the same in every row -- 09_backprop_network, section 1
         return np.broadcast_to(self._inverse_std, self.prev_in.shape)
+        ### END SOLUTION
 
     def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # grad_in / std, column by column, without the Jacobian -- 09_backprop_network, section 1
         with np.errstate(over="ignore"):  # a product beyond float64 is +-inf
             if self._inverse_is_finite:
                 return grad_in * self._inverse_std
@@ -505,6 +520,7 @@ class InputLayer(ElementwiseLayer):
             out = grad_in / self.scale_x
             out *= self._scaled_inverse_std
             return out
+        ### END SOLUTION
 
 
 class FullyConnectedLayer(Layer):
@@ -609,17 +625,26 @@ class FullyConnectedLayer(Layer):
         return out
 
     def _forward(self, x):
+        ### BEGIN SOLUTION
+        # x @ weights + biases -- 01_fully_connected, section 1
         with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: +-inf (or NaN for inf - inf)
             out = x @ self._weights
             out += self._biases
         return out
+        ### END SOLUTION
 
     def _gradient(self):
+        ### BEGIN SOLUTION
+        # weights.T of the forward pass, one (size_out, size_in) matrix for every row -- 01_fully_connected, section 2
         return self._forward_weights.T.copy()
+        ### END SOLUTION
 
     def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # grad_in @ weights.T, with the forward pass's weights -- 01_fully_connected, section 4
         with np.errstate(over="ignore", invalid="ignore"):
             return grad_in @ self._forward_weights.T
+        ### END SOLUTION
 
     def weight_gradients(self, grad_in):
         """Gradients of the loss with respect to the parameters.
@@ -636,8 +661,11 @@ class FullyConnectedLayer(Layer):
         - d_biases: grad_in summed over rows, array (1, size_out).
         """
         grad_in = self._upstream(grad_in, "weight_gradients")
+        ### BEGIN SOLUTION
+        # dW = prev_in.T @ grad_in and db = grad_in summed over the rows -- 01_fully_connected, section 2
         with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: +-inf
             return self.prev_in.T @ grad_in, grad_in.sum(axis=0, keepdims=True)
+        ### END SOLUTION
 
     def update_weights(self, grad_in, eta):
         """One gradient-descent step: weights -= eta * dW, biases -= eta * db.
@@ -677,13 +705,22 @@ class LinearLayer(ElementwiseLayer):
     _keeps_output = False  # prev_out is prev_in's values
 
     def _forward(self, x):
+        ### BEGIN SOLUTION
+        # the identity, as a new array -- 02_linear_and_relu, section 1
         return x.copy()
+        ### END SOLUTION
 
     def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 for every entry -- 02_linear_and_relu, section 2
         return np.ones_like(self.prev_in)
+        ### END SOLUTION
 
     def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # grad_in unchanged, as a new array -- 02_linear_and_relu, section 4
         return grad_in.copy()
+        ### END SOLUTION
 
 
 class ReLULayer(ElementwiseLayer):
@@ -697,14 +734,23 @@ class ReLULayer(ElementwiseLayer):
     _keeps_output = False  # the derivative is read off prev_in
 
     def _forward(self, x):
+        ### BEGIN SOLUTION
+        # max(0, x) entrywise -- 02_linear_and_relu, section 1
         return np.maximum(x, 0.0)
+        ### END SOLUTION
 
     def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 where x >= 0 (the homework's convention at 0), else 0 -- 02_linear_and_relu, section 2
         return (self.prev_in >= 0).astype(np.float64)
+        ### END SOLUTION
 
     def _backward(self, grad_in):
-        # grad_in * f'(x) with f'(x) as a boolean mask: one pass fewer.
+        ### BEGIN SOLUTION
+        # grad_in where x >= 0, else 0, without the Jacobian -- 02_linear_and_relu, section 4
+        # (the mask as booleans: one pass fewer than a float derivative)
         return grad_in * (self.prev_in >= 0)
+        ### END SOLUTION
 
 
 class LogisticSigmoidLayer(ElementwiseLayer):
@@ -724,22 +770,28 @@ class LogisticSigmoidLayer(ElementwiseLayer):
                                  "exact derivative")
 
     def _forward(self, x):
-        # 1 / (1 + exp(-x)) in four passes over one array. For x < -709,
-        # exp(-x) overflows to inf and 1 / inf = 0: the right answer in float64
-        # (the true value is below 1e-308), so that overflow is expected.
+        ### BEGIN SOLUTION
+        # 1 / (1 + e^-x) entrywise; where e^-x overflows to inf the answer 0 is right -- 03_sigmoid, section 1
+        # Four passes over one array. For x < -709, exp(-x) overflows to inf
+        # and 1 / inf = 0: the right answer in float64 (the true value is below
+        # 1e-308), so that overflow is expected.
         out = np.negative(x)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
         out += 1.0
         np.reciprocal(out, out=out)
         return out
+        ### END SOLUTION
 
     def _derivative(self):
+        ### BEGIN SOLUTION
+        # g (1 - g) + eps from the stored output g -- 03_sigmoid, section 2
         g = self.prev_out
         derivative = 1.0 - g
         derivative *= g
         derivative += self.eps
         return derivative
+        ### END SOLUTION
 
     def __repr__(self):
         return f"{self.name}(eps={self.eps!r})"
@@ -761,14 +813,20 @@ class TanhLayer(ElementwiseLayer):
                                  "exact derivative")
 
     def _forward(self, x):
+        ### BEGIN SOLUTION
+        # tanh(x) entrywise -- 04_tanh, section 1
         return np.tanh(x)
+        ### END SOLUTION
 
     def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 - g^2 + eps from the stored output g -- 04_tanh, section 2
         g = self.prev_out
         derivative = g * g
         np.subtract(1.0, derivative, out=derivative)
         derivative += self.eps
         return derivative
+        ### END SOLUTION
 
     def __repr__(self):
         return f"{self.name}(eps={self.eps!r})"
@@ -786,6 +844,8 @@ class SoftmaxLayer(Layer):
     """
 
     def _forward(self, x):
+        ### BEGIN SOLUTION
+        # exp(x - row max) / its row sum, row by row -- 05_softmax, section 1
         # x - max overflows only where the difference is below -1.8e308, and
         # there exp gives 0, the right answer.
         with np.errstate(over="ignore"):
@@ -793,24 +853,31 @@ class SoftmaxLayer(Layer):
         np.exp(shifted, out=shifted)
         shifted /= shifted.sum(axis=1, keepdims=True)
         return shifted
+        ### END SOLUTION
 
     def _gradient(self):
+        ### BEGIN SOLUTION
+        # diag(s) - s s^T for each row's output s -- 05_softmax, section 2
         s = self.prev_out
         jacobian = -s[:, :, None] * s[:, None, :]
         diagonal = np.arange(s.shape[1])
         jacobian[:, diagonal, diagonal] += s
         return jacobian
+        ### END SOLUTION
 
     def _backward(self, grad_in):
         if max(grad_in.max(), -grad_in.min()) > _HALF_MAX:
             # grad_in - dot could overflow; the answer is at most max|grad_in| / 2,
             # so work with grad_in / 2 (exact) and double the result.
             return 2.0 * self._backward(grad_in * 0.5)
+        ### BEGIN SOLUTION
+        # s * (g - sum_i g_i s_i), row by row, without the Jacobian -- 05_softmax, section 4
         s = self.prev_out
         dot = (grad_in * s).sum(axis=1, keepdims=True)  # sum_i grad_in_i s_i per row
         grad_out = grad_in - dot
         grad_out *= s
         return grad_out
+        ### END SOLUTION
 
 
 # --------------------------------------------------------------------------
@@ -925,12 +992,18 @@ class SquaredError(Objective):
     """
 
     def _row_losses(self, y, yhat):
-        with np.errstate(over="ignore"):
+        ### BEGIN SOLUTION
+        # sum_k (y - yhat)^2 for each row -- 06_objectives, section 1
+        with np.errstate(over="ignore"):  # beyond float64: +inf
             return ((y - yhat) ** 2).sum(axis=1)
+        ### END SOLUTION
 
     def _gradient(self, y, yhat):
+        ### BEGIN SOLUTION
+        # -2 (y - yhat), before the base class divides by N -- 06_objectives, section 2
         with np.errstate(over="ignore"):
             return -2.0 * (y - yhat)
+        ### END SOLUTION
 
 
 class LogLoss(Objective):
@@ -959,12 +1032,24 @@ class LogLoss(Objective):
                                  "exact loss")
 
     def _row_losses(self, y, yhat):
+        ### BEGIN SOLUTION
+        # -sum_k [y ln(yhat + eps) + (1 - y) ln(1 - yhat + eps)] per row; a term with weight 0 counts 0 -- 06_objectives, section 1
         eps = self.eps
-        # ln(1 - yhat + eps) as log1p(eps - yhat): exact to round-off near yhat = 0,
-        # where 1 - yhat + eps would round away yhat's last digits.
-        return -(_xlogy(y, yhat + eps) + _xlogy(1.0 - y, eps - yhat, log=np.log1p)).sum(axis=1)
+        # ln(1 - yhat + eps) as log1p(eps - yhat): exact to round-off near
+        # yhat = 0, where 1 - yhat + eps would round away yhat's last digits.
+        # ln 0 = -inf is right (the loss is then +inf), but 0 * -inf is NaN:
+        # the xlogy convention counts a term with weight 0 as 0 instead.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hits = y * np.log(yhat + eps)
+            misses = (1.0 - y) * np.log1p(eps - yhat)
+        hits = np.where(y == 0, 0.0, hits)
+        misses = np.where(y == 1, 0.0, misses)
+        return -(hits + misses).sum(axis=1)
+        ### END SOLUTION
 
     def _gradient(self, y, yhat):
+        ### BEGIN SOLUTION
+        # -(y - yhat) / (yhat (1 - yhat) + eps), before the base class divides by N -- 06_objectives, section 2
         denominator = yhat * (1.0 - yhat) + self.eps
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             gradient = (yhat - y) / denominator
@@ -973,6 +1058,7 @@ class LogLoss(Objective):
             # there (xlogy convention) is (1 - y) / (1 - yhat) = 1 (or -y / yhat = -1).
             gradient = np.where((denominator == 0) & (y == yhat), 1.0 - 2.0 * yhat, gradient)
         return gradient
+        ### END SOLUTION
 
     def __repr__(self):
         return f"{self.name}(eps={self.eps!r})"
@@ -1004,14 +1090,24 @@ class CrossEntropy(Objective):
                                  "exact loss")
 
     def _row_losses(self, y, yhat):
-        return -_xlogy(y, yhat + self.eps).sum(axis=1)
+        ### BEGIN SOLUTION
+        # -sum_k y ln(yhat + eps) per row; a term with y = 0 counts 0 -- 06_objectives, section 1
+        # ln 0 = -inf is right (the loss is then +inf), but 0 * -inf is NaN:
+        # the xlogy convention counts a term with y = 0 as 0 instead.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = y * np.log(yhat + self.eps)
+        return -np.where(y == 0, 0.0, terms).sum(axis=1)
+        ### END SOLUTION
 
     def _gradient(self, y, yhat):
+        ### BEGIN SOLUTION
+        # -y / (yhat + eps), 0 where y = 0, before the base class divides by N -- 06_objectives, section 2
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             gradient = -y / (yhat + self.eps)
         # Where y = 0 the term y ln(yhat) is 0 (xlogy), so is its derivative;
         # the formula gives -0.0 there unless yhat + eps = 0 (0/0).
         return np.where(y == 0, -0.0, gradient)
+        ### END SOLUTION
 
     def __repr__(self):
         return f"{self.name}(eps={self.eps!r})"
@@ -1049,6 +1145,7 @@ def numerical_jacobian(f, x, h=1e-6):
     Column j is perturbed in all rows at once (rows do not interact), so f is
     called 2 K_in + 1 times. The last call is f(x), so a layer's stored
     prev_in/prev_out are left at x. Error O(h^2) plus round-off O(1e-16 / h).
+    Where f gives +-inf the difference is inf or NaN: there is no slope to measure.
 
     Inputs:
     - f: function mapping an (N, K_in) array to an (N, K_out) array, row by
@@ -1063,6 +1160,8 @@ def numerical_jacobian(f, x, h=1e-6):
     x = _as_batch(x, "numerical_jacobian", copy=True)
     h = _check_number(h, "numerical_jacobian", "h", "the finite-difference step", positive=True)
     n, k_in = x.shape
+    ### BEGIN SOLUTION
+    # column j of every row's Jacobian: (f(x + h e_j) - f(x - h e_j)) / 2h, all rows at once; end with f(x) -- 07_gradient_checking, section 1
     columns, k_out = [], None
     for j in range(k_in):
         step = np.zeros_like(x)
@@ -1070,9 +1169,11 @@ def numerical_jacobian(f, x, h=1e-6):
         plus = _rows_of(f, f(x + step), n, k_out)
         k_out = plus.shape[1]
         minus = _rows_of(f, f(x - step), n, k_out)
-        columns.append((plus - minus) / (2 * h))
+        with np.errstate(over="ignore", invalid="ignore"):  # where f is +-inf: inf or NaN
+            columns.append((plus - minus) / (2 * h))
     _rows_of(f, f(x), n, k_out)
     return np.stack(columns, axis=2)
+    ### END SOLUTION
 
 
 def _number_of(f, value):
@@ -1107,6 +1208,8 @@ def numerical_gradient(f, x, h=1e-6):
     x = np.array(_as_real_array(x, "numerical_gradient", "x"), dtype=np.float64)
     _check_finite(x, "numerical_gradient", "x")
     h = _check_number(h, "numerical_gradient", "h", "the finite-difference step", positive=True)
+    ### BEGIN SOLUTION
+    # d f / d x[idx] = (f(x + h e_idx) - f(x - h e_idx)) / 2h for every entry; end with f(x) -- 07_gradient_checking, section 1
     grad = np.empty_like(x)
     for idx in np.ndindex(x.shape):
         saved = x[idx]
@@ -1118,6 +1221,7 @@ def numerical_gradient(f, x, h=1e-6):
         grad[idx] = (plus - minus) / (2 * h)
     _number_of(f, f(x))
     return grad
+    ### END SOLUTION
 
 
 def relative_error(a, b):

@@ -308,6 +308,10 @@ class TestNumericalJacobianChecks:
         if error is ValueError:
             assert "(2, K_out)" in message_of(info)
 
+    def test_an_infinite_f_gives_no_slope_and_no_warning(self):
+        jacobian = layers.numerical_jacobian(lambda x: np.full(x.shape, np.inf), X)
+        assert np.all(np.isnan(jacobian))
+
     def test_f_must_keep_its_width(self):
         widths = iter([3, 3, 2])
         with pytest.raises(ValueError, match=r"must return shape \(2, 3\)"):
