@@ -605,17 +605,30 @@ def _harness_processes():
     return found
 
 
-def test_grandchild_endless_method_and_crashes_cost_their_own_part(tmp_path):
-    """A grandchild holding stdout forked at import; a method that never returns; a method
-    that exits and one that dies of a signal: each costs its own part, nothing hangs."""
-    fork = textwrap.dedent('''
-        import os, sys, time
-        if os.fork() == 0:
-            sys.stdout.write("holding stdout and stderr open\\n")
-            os.execv(sys.executable, [sys.executable, "-c",
-                     "import time; time.sleep(60)  # layer-grader-fork-test"])
-    ''')
+FORK = textwrap.dedent('''
+    import os, sys, time
+    if os.fork() == 0:
+        sys.stdout.write("holding stdout and stderr open\\n")
+        os.execv(sys.executable, [sys.executable, "-c",
+                 "import time; time.sleep(60)  # layer-grader-fork-test"])
+''')
+
+
+def test_grandchild_holding_stdout_neither_hangs_nor_outlives_grading(tmp_path):
+    result, seconds = grade_hostile(tmp_path, FORK + stub_source(), "fork")
+    assert result.score == 0
+    assert all(test.feedback.startswith("not attempted") for test in result.tests)
+    assert seconds < 20
+    time.sleep(0.5)
+    assert _harness_processes() == []
+
+
+def test_endless_method_and_crashes_cost_their_own_part(tmp_path):
+    """A method that never returns, one that exits, one that dies of a signal."""
     broken = textwrap.dedent('''
+
+        import os
+
 
         def _loop(self, x):
             while True:
@@ -626,7 +639,7 @@ def test_grandchild_endless_method_and_crashes_cost_their_own_part(tmp_path):
         SoftmaxLayer._gradient = lambda self: os._exit(3)
         TanhLayer._forward = lambda self, x: os.kill(os.getpid(), 11)
     ''')
-    result, seconds = grade_hostile(tmp_path, fork + reference_source() + broken, "fork")
+    result, seconds = grade_hostile(tmp_path, FORK + reference_source() + broken, "broken")
     assert failed_parts(result) == {"ReLULayer.forward", "SoftmaxLayer.gradient", "TanhLayer.forward"}
     assert f"timeout: no answer within {HOSTILE_TIMEOUT:g} s" in feedback_of(result, "ReLULayer.forward")
     assert "crash: the process ended during this part (exit code 3)" in feedback_of(result, "SoftmaxLayer.gradient")
