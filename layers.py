@@ -13,7 +13,9 @@ Conventions (the same in every notebook):
   observation, shape (N, K_out, K_in): rows are outputs, columns are inputs,
   ``J[n, i, j] = d out[n, i] / d in[n, j]``. The fully connected layer's
   Jacobian is the same for every row, so it returns the single matrix
-  ``weights.T`` of shape (size_out, size_in).
+  ``weights.T`` of shape (size_out, size_in). Batch normalisation couples
+  the rows of a batch instead of the features, so its Jacobian is one (N, N)
+  matrix per feature, shape (K, N, N): ``J[k, n, m] = d out[n, k] / d x[m, k]``.
 * ``grad_in`` is always the upstream gradient dL/d(out): the gradient of a
   scalar loss L with respect to this layer's output, shape (N, K_out).
   ``backward(grad_in)`` returns dL/d(in), shape (N, K_in). It equals
@@ -54,6 +56,15 @@ __all__ = [
     "numerical_jacobian",
     "numerical_gradient",
     "relative_error",
+    "LeakyReLULayer",
+    "SoftplusLayer",
+    "ELULayer",
+    "GELULayer",
+    "LogSoftmaxLayer",
+    "CrossEntropyWithLogits",
+    "LayerNormLayer",
+    "BatchNormLayer",
+    "DropoutLayer",
 ]
 
 #: Half of float64's largest number: sums and differences of two numbers
@@ -168,10 +179,10 @@ def _check_width(array, expected, where, what="x"):
         )
 
 
-def _check_number(value, where, name, meaning, positive=False, below=None):
+def _check_number(value, where, name, meaning, positive=False, below=None, most=None):
     """A finite real number within bounds, as a Python float.
 
-    The one checker of every scalar setting: eps, eta, h, and the like.
+    The one checker of every scalar setting: eps, eta, h, alpha, p, momentum.
 
     Inputs:
     - value: the number to check (int, float or a numpy scalar; not bool).
@@ -180,6 +191,7 @@ def _check_number(value, where, name, meaning, positive=False, below=None):
     - meaning: str, what it is, e.g. "the learning rate", shown in messages.
     - positive: bool; True asks value > 0, False value >= 0.
     - below: float or None; if given, value must also be < below.
+    - most: float or None; if given, value must also be <= most.
 
     Returns:
     - number: float.
@@ -193,15 +205,55 @@ def _check_number(value, where, name, meaning, positive=False, below=None):
             number = float(value)
     except OverflowError:  # a Python int beyond float64's range, e.g. 10**400
         number = float("inf")
-    lower = "> 0" if positive else ">= 0"
-    bounds = lower if below is None else f"{lower} and < {below:g}"
+    bounds = "> 0" if positive else ">= 0"
+    if below is not None:
+        bounds += f" and < {below:g}"
+    if most is not None:
+        bounds += f" and <= {most:g}"
     if not np.isfinite(number) or number < 0 or (positive and number == 0) or (
         below is not None and number >= below
-    ):
+    ) or (most is not None and number > most):
         raise ValueError(
             f"{where}: {name} ({meaning}) must be finite and {bounds}, got {_shown(value)}."
         )
     return number
+
+
+class _EpsSetting:
+    """Mixin for a layer or objective with an eps >= 0 setting (default 1e-7).
+
+    Checks eps once, for all four owners, and shows it in repr. A subclass
+    says what its eps does in ``_eps_meaning``.
+    """
+
+    _eps_meaning = "a small number >= 0"
+
+    def __init__(self, eps=1e-7):
+        super().__init__()
+        self.eps = _check_number(eps, self.name, "eps", self._eps_meaning)
+
+    def __repr__(self):
+        return f"{self.name}(eps={self.eps!r})"
+
+
+def _check_rng(rng, where):
+    """A numpy Generator for `rng`: a fresh unseeded one for None.
+
+    Inputs:
+    - rng: numpy.random.Generator or None.
+    - where: str, the caller named in error messages.
+
+    Returns:
+    - rng: numpy.random.Generator.
+    """
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a numpy.random.Generator or None, got "
+            f"{type(rng).__name__}; use np.random.default_rng(seed)."
+        )
+    return rng
 
 
 # --------------------------------------------------------------------------
@@ -557,13 +609,7 @@ class FullyConnectedLayer(Layer):
                 raise TypeError(f"{self.name}: {label} must be an int, got {type(size).__name__}.")
             if size < 1:
                 raise ValueError(f"{self.name}: {label} must be at least 1, got {size}.")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"{self.name}: rng must be a numpy.random.Generator or None, got "
-                f"{type(rng).__name__}; use np.random.default_rng(seed)."
-            )
+        rng = _check_rng(rng, self.name)
         self.size_in, self.size_out = int(size_in), int(size_out)
         scale = self.init_scale
         self.weights = rng.uniform(-scale, scale, (self.size_in, self.size_out))
@@ -753,7 +799,7 @@ class ReLULayer(ElementwiseLayer):
         ### END SOLUTION
 
 
-class LogisticSigmoidLayer(ElementwiseLayer):
+class LogisticSigmoidLayer(_EpsSetting, ElementwiseLayer):
     """Logistic sigmoid: g(x) = 1 / (1 + exp(-x)), entrywise, in (0, 1).
 
     Jacobian: diag(g(1 - g) + eps), (N, K, K). eps = 1e-7 is the course
@@ -764,10 +810,7 @@ class LogisticSigmoidLayer(ElementwiseLayer):
     - eps: float >= 0, added to the derivative.
     """
 
-    def __init__(self, eps=1e-7):
-        super().__init__()
-        self.eps = _check_number(eps, self.name, "eps", "added to the derivative; 0 gives the "
-                                 "exact derivative")
+    _eps_meaning = "added to the derivative; 0 gives the exact derivative"
 
     def _forward(self, x):
         ### BEGIN SOLUTION
@@ -793,11 +836,8 @@ class LogisticSigmoidLayer(ElementwiseLayer):
         return derivative
         ### END SOLUTION
 
-    def __repr__(self):
-        return f"{self.name}(eps={self.eps!r})"
 
-
-class TanhLayer(ElementwiseLayer):
+class TanhLayer(_EpsSetting, ElementwiseLayer):
     """Hyperbolic tangent: g(x) = (e^x - e^-x) / (e^x + e^-x), entrywise, in (-1, 1).
 
     Jacobian: diag(1 - g^2 + eps), (N, K, K). eps = 1e-7 is the course
@@ -807,10 +847,7 @@ class TanhLayer(ElementwiseLayer):
     - eps: float >= 0, added to the derivative.
     """
 
-    def __init__(self, eps=1e-7):
-        super().__init__()
-        self.eps = _check_number(eps, self.name, "eps", "added to the derivative; 0 gives the "
-                                 "exact derivative")
+    _eps_meaning = "added to the derivative; 0 gives the exact derivative"
 
     def _forward(self, x):
         ### BEGIN SOLUTION
@@ -827,9 +864,6 @@ class TanhLayer(ElementwiseLayer):
         derivative += self.eps
         return derivative
         ### END SOLUTION
-
-    def __repr__(self):
-        return f"{self.name}(eps={self.eps!r})"
 
 
 class SoftmaxLayer(Layer):
@@ -881,6 +915,417 @@ class SoftmaxLayer(Layer):
 
 
 # --------------------------------------------------------------------------
+# Layers after the homework: more activations, log-softmax, normalisation, dropout
+# --------------------------------------------------------------------------
+
+def _sigmoid(x):
+    """The logistic sigmoid 1 / (1 + e^-x), entrywise, exact in both tails.
+
+    e^-x overflows for x < -709; e^-|x| never does: sigma(x) = 1 / (1 + e^-|x|)
+    for x >= 0 and e^-|x| / (1 + e^-|x|) for x < 0 (relative accuracy near
+    1e-16 also where sigma(x) is tiny).
+
+    Inputs:
+    - x: float64 array of any shape.
+
+    Returns:
+    - sigma: array of x's shape, in [0, 1].
+    """
+    ### BEGIN SOLUTION
+    # 1 / (1 + e^-x) with e^-|x|, so that nothing overflows: e^-|x| / (1 + e^-|x|) where x < 0 -- 10_more_activations, section 2
+    small = np.exp(-np.abs(x))  # in [0, 1]
+    return np.where(x >= 0, 1.0, small) / (1.0 + small)
+    ### END SOLUTION
+
+
+class LeakyReLULayer(ElementwiseLayer):
+    """Leaky rectified linear unit: out = x if x >= 0 else alpha x, entrywise.
+
+    Jacobian: diag(1 if x >= 0 else alpha), (N, K, K). At exactly 0 the
+    derivative is 1, as ReLULayer's (PyTorch uses alpha there). A small slope
+    below 0 keeps a unit's gradient alive where ReLU's would be 0 for good.
+
+    Inputs:
+    - alpha: float >= 0, the slope for x < 0 (0 gives ReLULayer).
+    """
+
+    _keeps_output = False  # the derivative is read off prev_in
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        self.alpha = _check_number(alpha, self.name, "alpha", "the slope for x < 0")
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # x where x >= 0, alpha * x elsewhere -- 10_more_activations, section 1
+        with np.errstate(over="ignore"):  # alpha * x beyond float64's range is -inf
+            return np.where(x >= 0, x, self.alpha * x)
+        ### END SOLUTION
+
+    def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 where x >= 0, alpha elsewhere -- 10_more_activations, section 2
+        return np.where(self.prev_in >= 0, 1.0, self.alpha)
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"{self.name}(alpha={self.alpha!r})"
+
+
+class SoftplusLayer(ElementwiseLayer):
+    """Softplus, the smooth ReLU: out = ln(1 + e^x), entrywise, in (0, inf).
+
+    Computed as np.logaddexp(0, x), which neither overflows (x = 1000 gives
+    1000) nor loses the small values (x = -1000 gives e^-1000 = 0 in float64,
+    x = -30 gives 9.4e-14, not 0).
+    Jacobian: diag(sigma(x)), (N, K, K): the derivative of softplus is the
+    logistic sigmoid, computed here without overflow and without eps.
+    """
+
+    _keeps_output = False  # the derivative is read off prev_in
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # ln(1 + e^x) as np.logaddexp(0, x) -- 10_more_activations, section 1
+        return np.logaddexp(0.0, x)
+        ### END SOLUTION
+
+    def _derivative(self):
+        ### BEGIN SOLUTION
+        # sigma(x), the logistic sigmoid -- 10_more_activations, section 2
+        return _sigmoid(self.prev_in)
+        ### END SOLUTION
+
+
+class ELULayer(ElementwiseLayer):
+    """Exponential linear unit: out = x if x > 0 else alpha (e^x - 1), entrywise.
+
+    e^x - 1 is computed with np.expm1, exact to round-off even for tiny |x|
+    (where e^x - 1 would cancel). The output tends to -alpha as x -> -inf.
+    Jacobian: diag(1 if x > 0 else alpha e^x), (N, K, K); at 0 it is alpha
+    (1 for the default alpha = 1, where ELU is smooth), as in PyTorch.
+
+    Inputs:
+    - alpha: float >= 0, the value -alpha that the output approaches for x -> -inf.
+    """
+
+    _keeps_output = False  # the derivative is read off prev_in
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = _check_number(alpha, self.name, "alpha", "the limit -alpha for x -> -inf")
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # x where x > 0, alpha * expm1(x) elsewhere -- 10_more_activations, section 1
+        # expm1 of min(x, 0): the branch not taken must not overflow either.
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0.0)))
+        ### END SOLUTION
+
+    def _derivative(self):
+        ### BEGIN SOLUTION
+        # 1 where x > 0, alpha * e^x elsewhere -- 10_more_activations, section 2
+        x = self.prev_in
+        return np.where(x > 0, 1.0, self.alpha * np.exp(np.minimum(x, 0.0)))
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"{self.name}(alpha={self.alpha!r})"
+
+
+class GELULayer(ElementwiseLayer):
+    """Gaussian error linear unit, tanh form (PyTorch's gelu(approximate="tanh")):
+
+        out = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+
+    Since (1 + tanh(u)) / 2 = sigma(2u), the logistic sigmoid, this is computed
+    as x sigma(2u): the same function, without the cancellation of 1 + tanh(u)
+    where tanh(u) is near -1 (at x = -12 it gives -1.7e-62 where
+    x/2 (1 + tanh(u)) in float64 gives 0).
+    Jacobian: diag(s + 2 x s (1 - s) u'), (N, K, K), with s = sigma(2u) and
+              u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+
+    #: The tanh form's constants: u = sqrt_2_over_pi (x + cubic x^3).
+    sqrt_2_over_pi = float(np.sqrt(2.0 / np.pi))
+    cubic = 0.044715
+    #: Beyond |x| = 1e6, sigma(2u) is exactly 0 or 1 in float64 and its slope
+    #: 0: x is clipped there, before x^3 could overflow.
+    _saturated = 1e6
+
+    _keeps_output = False  # the derivative is read off prev_in
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # x sigma(2u), u = sqrt(2/pi) (x + 0.044715 x^3), i.e. x/2 (1 + tanh u) -- 10_more_activations, section 1
+        z = np.clip(x, -self._saturated, self._saturated)
+        u = self.sqrt_2_over_pi * (z + self.cubic * z**3)
+        return x * _sigmoid(2.0 * u)
+        ### END SOLUTION
+
+    def _derivative(self):
+        ### BEGIN SOLUTION
+        # s + 2 x s (1 - s) u', s = sigma(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2) -- 10_more_activations, section 2
+        x = np.clip(self.prev_in, -self._saturated, self._saturated)
+        s = _sigmoid(2.0 * self.sqrt_2_over_pi * (x + self.cubic * x**3))
+        du = self.sqrt_2_over_pi * (1.0 + 3.0 * self.cubic * x**2)
+        return s + 2.0 * x * s * (1.0 - s) * du
+        ### END SOLUTION
+
+
+class LogSoftmaxLayer(Layer):
+    """Log-softmax over each row: out[n, i] = x[n, i] - ln sum_j exp(x[n, j]).
+
+    Computed as x - m - ln sum_j exp(x_j - m) with m the row maximum
+    (LogSumExp), so nothing overflows and a row with one huge entry stays
+    exact: [1000, 0] gives [0, -1000], where ln(softmax) gives [0, -inf].
+    exp(out) is the softmax s.
+    Jacobian: per row, I - 1 s^T, i.e. J[i, j] = delta_ij - s_j; (N, K, K).
+    backward: grad_in (N, K) -> grad_in - s * sum_i grad_in_i, O(NK).
+    """
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # x - max - ln sum exp(x - max), row by row -- 11_logits_and_log_softmax, section 1
+        # x - max overflows only where the difference is below -1.8e308: there
+        # the answer is -inf, and exp gives the right 0.
+        with np.errstate(over="ignore"):
+            shifted = x - x.max(axis=1, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return shifted
+        ### END SOLUTION
+
+    def _gradient(self):
+        ### BEGIN SOLUTION
+        # I - 1 s^T per row, s = exp(out) -- 11_logits_and_log_softmax, section 2
+        s = np.exp(self.prev_out)
+        n, k = s.shape
+        return np.broadcast_to(np.eye(k), (n, k, k)) - s[:, None, :]
+        ### END SOLUTION
+
+    def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # grad_in - s * sum_i grad_in_i, row by row, without the Jacobian -- 11_logits_and_log_softmax, section 4
+        s = np.exp(self.prev_out)
+        with np.errstate(over="ignore"):  # a sum beyond float64's range is +-inf
+            return grad_in - s * grad_in.sum(axis=1, keepdims=True)
+        ### END SOLUTION
+
+
+class LayerNormLayer(Layer):
+    """Layer normalisation: each row to mean 0 and variance 1 (no affine parameters).
+
+        out = (x - mean_row) / sqrt(var_row + eps),  var with ddof=0
+
+    as PyTorch's layer_norm without weight and bias. eps keeps a constant
+    row finite (it becomes 0).
+    Jacobian: per row, r (I - 1/K - out out^T / K) with r = 1 / sqrt(var + eps),
+              shape (N, K, K), symmetric.
+    backward: grad_in (N, K) -> r (grad_in - mean(grad_in) - out mean(grad_in * out)),
+              row by row, O(NK).
+
+    Inputs:
+    - eps: float > 0, added to the variance.
+
+    Attributes:
+    - inverse_std: array (N, 1), 1 / sqrt(var_row + eps) of the last forward.
+    """
+
+    def __init__(self, eps=1e-5):
+        super().__init__()
+        self.eps = _check_number(eps, self.name, "eps", "added to the variance", positive=True)
+        self.inverse_std = None
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # (x - mean_row) / sqrt(var_row + eps), var with ddof=0; keep r = 1 / sqrt(var_row + eps) as inverse_std -- 12_normalisation, section 1
+        centred = x - x.mean(axis=1, keepdims=True)
+        variance = (centred * centred).mean(axis=1, keepdims=True)
+        self.inverse_std = 1.0 / np.sqrt(variance + self.eps)
+        centred *= self.inverse_std
+        return centred
+        ### END SOLUTION
+
+    def _gradient(self):
+        ### BEGIN SOLUTION
+        # r (I - 1/K - out out^T / K) per row -- 12_normalisation, section 2
+        out, r = self.prev_out, self.inverse_std
+        k = out.shape[1]
+        jacobian = -out[:, :, None] * out[:, None, :]
+        jacobian += np.eye(k) * k - 1.0
+        jacobian *= (r / k)[:, :, None]
+        return jacobian
+        ### END SOLUTION
+
+    def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # r (grad_in - mean(grad_in) - out mean(grad_in * out)), row by row, without the Jacobian -- 12_normalisation, section 4
+        out = self.prev_out
+        grad_out = grad_in - grad_in.mean(axis=1, keepdims=True)
+        grad_out -= out * (grad_in * out).mean(axis=1, keepdims=True)
+        grad_out *= self.inverse_std
+        return grad_out
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"{self.name}(eps={self.eps!r})"
+
+
+class BatchNormLayer(Layer):
+    """Batch normalisation: each column to mean 0 and variance 1 (no affine parameters).
+
+    Training mode (``training = True``, the default) uses the batch's own
+    statistics, column by column:
+
+        out = (x - mean_col) / sqrt(var_col + eps),  var with ddof=0
+
+    which is LayerNormLayer applied to x^T, and updates the running
+    statistics as PyTorch's BatchNorm1d does:
+
+        running_mean <- (1 - momentum) running_mean + momentum mean_col
+        running_var  <- (1 - momentum) running_var  + momentum var_col (ddof=1)
+
+    Eval mode (``training = False``) uses the running statistics instead:
+    out = (x - running_mean) / sqrt(running_var + eps), row by row.
+
+    The batch mean couples the rows: in training, out[n, k] depends on every
+    x[m, k] of its column, and on no other column. So the Jacobian is one
+    (N, N) matrix per feature, not one (K, K) matrix per row:
+    gradient() has shape (K, N, N), J[k, n, m] = d out[n, k] / d x[m, k],
+        training: J[k] = r_k (I - 1/N - out[:, k] out[:, k]^T / N),
+        eval:     J[k] = r_k I (diagonal: the rows no longer interact),
+    r_k = 1 / sqrt(var_k + eps) of the statistics used. backward(grad_in)
+    equals np.einsum('nk,knm->mk', grad_in, gradient()) and is O(NK):
+        training: r (grad_in - mean_col(grad_in) - out mean_col(grad_in * out)),
+        eval:     r grad_in.
+    gradient() and backward() use the mode and statistics of the last forward.
+
+    Inputs:
+    - eps: float > 0, added to the variance.
+    - momentum: float in [0, 1], the weight of the new batch in the running statistics.
+
+    Attributes:
+    - training: bool, True for batch statistics (and running updates), False for running ones.
+    - running_mean, running_var: arrays (1, K), 0 and 1 until the first
+      training forward; None before the first forward, which fixes K.
+    - inverse_std: array (1, K), r = 1 / sqrt(var + eps) of the last forward.
+    """
+
+    def __init__(self, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps = _check_number(eps, self.name, "eps", "added to the variance", positive=True)
+        self.momentum = _check_number(momentum, self.name, "momentum",
+                                      "the new batch's weight in the running statistics",
+                                      most=1.0)
+        self.training = True
+        self.running_mean = self.running_var = None
+        self.inverse_std = None
+        # Training mode normalises the columns: the rows of x^T.
+        self._columns = LayerNormLayer(self.eps)
+        self._forward_training = None
+
+    def _check_input(self, x, where):
+        if self.running_mean is not None:
+            _check_width(x, self.running_mean.shape[1], where)
+        if self.training and x.shape[0] < 2:
+            raise ValueError(
+                f"{where}: training mode needs a batch of at least 2 rows to estimate each "
+                f"column's mean and variance, got shape {x.shape}; pass more rows, or set "
+                f"training = False to use the running statistics."
+            )
+
+    def _forward(self, x):
+        if self.running_mean is None:  # the first batch fixes the number of features
+            self.running_mean = np.zeros((1, x.shape[1]))
+            self.running_var = np.ones((1, x.shape[1]))
+        self._forward_training = self.training
+        ### BEGIN SOLUTION
+        # training: LayerNorm of x^T, then running <- (1 - momentum) running + momentum batch (var with ddof=1); eval: (x - running_mean) / sqrt(running_var + eps) -- 12_normalisation, section 1
+        if self.training:
+            out = self._columns.forward(x.T).T
+            self.inverse_std = self._columns.inverse_std.T
+            keep, new = 1.0 - self.momentum, self.momentum
+            self.running_mean = keep * self.running_mean + new * x.mean(axis=0, keepdims=True)
+            self.running_var = keep * self.running_var + new * x.var(axis=0, ddof=1, keepdims=True)
+            return out
+        self.inverse_std = 1.0 / np.sqrt(self.running_var + self.eps)
+        return (x - self.running_mean) * self.inverse_std
+        ### END SOLUTION
+
+    def _gradient(self):
+        ### BEGIN SOLUTION
+        # training: the LayerNorm Jacobian of x^T, (K, N, N); eval: r_k I for each feature k -- 12_normalisation, section 2
+        if self._forward_training:
+            return self._columns.gradient()
+        n, k = self.prev_in.shape
+        return self.inverse_std.reshape(k, 1, 1) * np.eye(n)
+        ### END SOLUTION
+
+    def _backward(self, grad_in):
+        ### BEGIN SOLUTION
+        # training: LayerNorm's backward of grad_in^T, transposed back; eval: r * grad_in -- 12_normalisation, section 4
+        if self._forward_training:
+            return self._columns.backward(grad_in.T).T
+        return grad_in * self.inverse_std
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"{self.name}(eps={self.eps!r}, momentum={self.momentum!r})"
+
+
+class DropoutLayer(ElementwiseLayer):
+    """Inverted dropout: in training, each entry is zeroed with probability p.
+
+        training: out = x * mask / (1 - p), mask ~ Bernoulli(1 - p) per entry
+        eval:     out = x
+
+    Dividing by 1 - p keeps the expectation: E[out] = x, so the next layer
+    sees inputs of the same size in training and in eval.
+    Jacobian: diag(mask / (1 - p)), (N, K, K), with the mask of the last
+    forward; the identity in eval mode.
+
+    Inputs:
+    - p: float, 0 <= p < 1, the probability of dropping an entry.
+    - rng: numpy.random.Generator or None; np.random.default_rng(seed) gives
+      reproducible masks.
+
+    Attributes:
+    - training: bool, True to drop entries, False for the identity.
+    - scale: read-only array (N, K), mask / (1 - p) of the last forward (ones in eval).
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        self.p = _check_number(p, self.name, "p", "the probability of dropping an entry",
+                               below=1.0)
+        self.rng = _check_rng(rng, self.name)
+        self.training = True
+        self.scale = None
+
+    def _forward(self, x):
+        ### BEGIN SOLUTION
+        # training: mask = rng.random(x.shape) >= p (kept with probability 1 - p), out = x * mask / (1 - p); eval: x -- 13_dropout, section 1
+        if self.training:
+            scale = (self.rng.random(x.shape) >= self.p) / (1.0 - self.p)
+        else:
+            scale = np.ones_like(x)
+        scale.flags.writeable = False  # the mask of this pass, kept for the derivative
+        self.scale = scale
+        with np.errstate(over="ignore"):  # x / (1 - p) beyond float64's range is +-inf
+            return x * self.scale
+        ### END SOLUTION
+
+    def _derivative(self):
+        ### BEGIN SOLUTION
+        # mask / (1 - p) of the last forward (ones in eval) -- 13_dropout, section 2
+        return self.scale
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"{self.name}(p={self.p!r})"
+
+
+# --------------------------------------------------------------------------
 # Objectives
 # --------------------------------------------------------------------------
 
@@ -895,6 +1340,10 @@ class Objective:
 
     #: Whether y and yhat must lie in [0, 1] (probabilities).
     needs_probabilities = False
+    #: Whether y alone must lie in [0, 1] (targets for predictions that are not probabilities).
+    needs_probability_targets = False
+    #: What the predictions are called in messages ("z" for logits).
+    prediction_name = "yhat"
 
     @property
     def name(self):
@@ -963,21 +1412,25 @@ class Objective:
 
     def _check(self, y, yhat, method):
         where = f"{self.name}.{method}"
+        prediction = self.prediction_name
         y = _as_batch(y, where, what="y")
-        yhat = _as_batch(yhat, where, what="yhat")
+        yhat = _as_batch(yhat, where, what=prediction)
         if y.shape != yhat.shape:
             raise ValueError(
-                f"{where}: y has shape {y.shape} but yhat has shape {yhat.shape}; they must "
-                f"match, one target per prediction (for one observation use shape (1, K))."
+                f"{where}: y has shape {y.shape} but {prediction} has shape {yhat.shape}; they "
+                f"must match, one target per prediction (for one observation use shape (1, K))."
             )
+        bounded = []
+        if self.needs_probabilities or self.needs_probability_targets:
+            bounded.append(("y", y, "targets are probabilities, e.g. one-hot rows"))
         if self.needs_probabilities:
-            for label, array in (("y", y), ("yhat", yhat)):
-                if array.min() < 0 or array.max() > 1:
-                    raise ValueError(
-                        f"{where}: {label} must lie in [0, 1] (probabilities), got values in "
-                        f"[{array.min():.6g}, {array.max():.6g}]; put a sigmoid or softmax "
-                        f"layer before this objective."
-                    )
+            bounded.append((prediction, yhat, "put a sigmoid or softmax layer before this objective"))
+        for label, array, fix in bounded:
+            if array.min() < 0 or array.max() > 1:
+                raise ValueError(
+                    f"{where}: {label} must lie in [0, 1] (probabilities), got values in "
+                    f"[{array.min():.6g}, {array.max():.6g}]; {fix}."
+                )
         return y, yhat
 
     def __repr__(self):
@@ -1006,7 +1459,7 @@ class SquaredError(Objective):
         ### END SOLUTION
 
 
-class LogLoss(Objective):
+class LogLoss(_EpsSetting, Objective):
     """Log loss (binary cross entropy), for targets and predictions in [0, 1]:
 
         J = -mean_n sum_k [y ln(yhat + eps) + (1 - y) ln(1 - yhat + eps)]
@@ -1027,9 +1480,7 @@ class LogLoss(Objective):
 
     needs_probabilities = True
 
-    def __init__(self, eps=1e-7):
-        self.eps = _check_number(eps, self.name, "eps", "added inside the logs; 0 gives the "
-                                 "exact loss")
+    _eps_meaning = "added inside the logs; 0 gives the exact loss"
 
     def _row_losses(self, y, yhat):
         ### BEGIN SOLUTION
@@ -1060,11 +1511,8 @@ class LogLoss(Objective):
         return gradient
         ### END SOLUTION
 
-    def __repr__(self):
-        return f"{self.name}(eps={self.eps!r})"
 
-
-class CrossEntropy(Objective):
+class CrossEntropy(_EpsSetting, Objective):
     """Cross entropy, for one-hot (or probability) targets y:
 
         J = -mean_n sum_k y ln(yhat + eps)
@@ -1085,9 +1533,7 @@ class CrossEntropy(Objective):
 
     needs_probabilities = True
 
-    def __init__(self, eps=1e-7):
-        self.eps = _check_number(eps, self.name, "eps", "added inside the log; 0 gives the "
-                                 "exact loss")
+    _eps_meaning = "added inside the log; 0 gives the exact loss"
 
     def _row_losses(self, y, yhat):
         ### BEGIN SOLUTION
@@ -1109,8 +1555,63 @@ class CrossEntropy(Objective):
         return np.where(y == 0, -0.0, gradient)
         ### END SOLUTION
 
-    def __repr__(self):
-        return f"{self.name}(eps={self.eps!r})"
+
+class CrossEntropyWithLogits(Objective):
+    """Cross entropy from logits: softmax and cross entropy in one step.
+
+        J = -mean_n sum_k y[n, k] log_softmax(z)[n, k]
+
+    z are logits (any real numbers, e.g. a fully connected layer's output),
+    not probabilities; y are targets in [0, 1] (one-hot or soft), shape of z.
+    Working with log_softmax (LogSumExp) keeps J exact and finite for any
+    finite z, with no eps: a logit gap of 1000 costs 1000, where
+    CrossEntropy on softmax(z) would need ln(0).
+    Gradient: (softmax(z) sum_k y[n, k] - y) / N, shape (N, K);
+              (s - y) / N for one-hot (or any row-sum-1) y.
+    """
+
+    needs_probabilities = False  # z are logits; y is checked on its own
+    targets_are_probabilities = True
+    prediction_name = "z"
+
+    def eval(self, y, z):
+        """The mean loss over the batch.
+
+        Inputs:
+        - y: targets in [0, 1], array-like of shape (N, K).
+        - z: logits, array-like of shape (N, K).
+
+        Returns:
+        - loss: Python float.
+        """
+        return super().eval(y, z)
+
+    def gradient(self, y, z):
+        """d eval / d z.
+
+        Inputs:
+        - y: targets in [0, 1], array-like of shape (N, K).
+        - z: logits, array-like of shape (N, K).
+
+        Returns:
+        - gradient: array of shape (N, K), including the 1/N of the mean.
+        """
+        return super().gradient(y, z)
+
+    def _row_losses(self, y, yhat):
+        ### BEGIN SOLUTION
+        # -sum_k y log_softmax(z), with z = yhat, the logits -- 11_logits_and_log_softmax, section 1
+        log_s = LogSoftmaxLayer().forward(yhat)
+        with np.errstate(invalid="ignore"):  # y = 0 at log_s = -inf: the term is 0
+            return -np.where(y == 0, 0.0, y * log_s).sum(axis=1)
+        ### END SOLUTION
+
+    def _gradient(self, y, yhat):
+        ### BEGIN SOLUTION
+        # softmax(z) * sum_k y - y (the base class divides by N), with z = yhat -- 11_logits_and_log_softmax, section 2
+        s = np.exp(LogSoftmaxLayer().forward(yhat))
+        return s * y.sum(axis=1, keepdims=True) - y
+        ### END SOLUTION
 
 
 # --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ Prints three tables:
 Times are medians over --repeats runs after one warm-up run. The two sides
 of a comparison run in alternating blocks of five calls, so that a change in
 the machine's load hits them alike and each settles into the memory pattern
-of a training loop (see block_times_ms). numpy's BLAS (used only by the fully connected layer) runs on one
+of a training loop (see times_ms). numpy's BLAS (used only by the fully connected layer) runs on one
 thread by default, like everything else here: on a busy machine a second
 BLAS thread that waits for a free core can make a matrix product many times
 slower, which would measure the machine rather than the layer. Limiting it
@@ -162,39 +162,17 @@ def jacobian_route(layer, g):
 # Measuring
 # --------------------------------------------------------------------------
 
-def times_ms(steps, repeats):
+def times_ms(steps, repeats, block=1):
     """Wall times in ms of each function in `steps`: one list of `repeats` per step.
 
-    One warm-up round first. The steps run interleaved, so a change in the
-    machine's load hits all of them alike. The garbage collector is off while
-    timing, as in timeit.
-    """
-    for step in steps:
-        step()
-    times = [[] for _ in steps]
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            for step, bucket in zip(steps, times):
-                start = time.perf_counter()
-                step()
-                bucket.append(1e3 * (time.perf_counter() - start))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return times
-
-
-def block_times_ms(steps, repeats, block=5):
-    """Wall times in ms of each function in `steps`, run in blocks: one list per step.
-
-    Each step runs `block` times in a row before the next step's block, the
-    blocks alternating until every step has run `repeats` times (after one
-    warm-up round). A step repeated on its own settles into the memory
-    pattern it has in a training loop, which interleaving single calls of
-    different steps would disturb (numpy's large arrays come from the
-    allocator afresh, and the page faults depend on what ran just before).
+    One warm-up round first. Each step runs `block` times in a row before the
+    next step's turn, the turns alternating until every step has run
+    `repeats` times, so a change in the machine's load hits all of them
+    alike. With block > 1 a step repeated on its own settles into the memory
+    pattern it has in a training loop, which single alternating calls would
+    disturb (numpy's large arrays come from the allocator afresh, and the page
+    faults depend on what ran just before). The garbage collector is off
+    while timing, as in timeit.
     """
     for step in steps:
         step()
@@ -214,9 +192,9 @@ def block_times_ms(steps, repeats, block=5):
     return times
 
 
-def median_ms(steps, repeats):
+def median_ms(steps, repeats, block=1):
     """Median wall time in ms of each function in `steps` (see times_ms)."""
-    return [statistics.median(bucket) for bucket in times_ms(steps, repeats)]
+    return [statistics.median(bucket) for bucket in times_ms(steps, repeats, block)]
 
 
 def peak_bytes(prepare, measured):
@@ -333,7 +311,7 @@ def bench_layers(n, k, repeats):
             layer.backward(g)
             split.append((1e3 * (middle - start), 1e3 * (time.perf_counter() - middle)))
 
-        both_ms, bare_ms = block_times_ms([layer_step, lambda: bare(x, g)], repeats)
+        both_ms, bare_ms = times_ms([layer_step, lambda: bare(x, g)], repeats, block=5)
         forward_ms, backward_ms = zip(*split[1:])  # the first is the warm-up
         ratio = statistics.median(both_ms) / statistics.median(bare_ms)
         copies = input_copies(layer, x)
@@ -443,8 +421,7 @@ def bench_torch(n, k, repeats):
             function(x_torch).backward(g_torch)
             return x_torch.grad
 
-        numpy_ms, torch_ms = (statistics.median(bucket)
-                              for bucket in block_times_ms([numpy_step, torch_step], repeats))
+        numpy_ms, torch_ms = median_ms([numpy_step, torch_step], repeats, block=5)
         error = layers.relative_error(numpy_step(), torch_step().numpy())
         ratio = numpy_ms / torch_ms
         met.append(ratio <= TORCH_TARGET)

@@ -260,35 +260,22 @@ class TestFigure4Sigmoid:
 class TestFigure7Objectives:
     figure = figure_named("Objective")
 
-    def test_squared_error_eval(self):
-        loss = layers.SquaredError().eval(Y, YHAT)
+    @pytest.mark.parametrize(
+        "title, objective, target, prediction",
+        [
+            ("Least Squares", layers.SquaredError(), Y, YHAT),
+            ("Log Loss", layers.LogLoss(eps=EPS), Y, YHAT),
+            ("Cross Entropy", layers.CrossEntropy(eps=EPS), Y3, YHAT3),
+        ],
+        ids=["squared-error", "log-loss", "cross-entropy"],
+    )
+    def test_eval_and_gradient_match_printout(self, title, objective, target, prediction):
+        loss = objective.eval(target, prediction)
         assert isinstance(loss, float)
-        assert_matches_print(loss, self.figure, "Least Squares Eval:")
-
-    def test_squared_error_gradient(self):
-        gradient = layers.SquaredError().gradient(Y, YHAT)
-        assert gradient.shape == (1, 1)
-        assert_matches_print(gradient, self.figure, "Least Squares Gradient:")
-
-    def test_log_loss_eval(self):
-        loss = layers.LogLoss(eps=EPS).eval(Y, YHAT)
-        assert isinstance(loss, float)
-        assert_matches_print(loss, self.figure, "Log Loss Eval:")
-
-    def test_log_loss_gradient(self):
-        gradient = layers.LogLoss(eps=EPS).gradient(Y, YHAT)
-        assert gradient.shape == (1, 1)
-        assert_matches_print(gradient, self.figure, "Log Loss Gradient:")
-
-    def test_cross_entropy_eval(self):
-        loss = layers.CrossEntropy(eps=EPS).eval(Y3, YHAT3)
-        assert isinstance(loss, float)
-        assert_matches_print(loss, self.figure, "Cross Entropy Eval:")
-
-    def test_cross_entropy_gradient(self):
-        gradient = layers.CrossEntropy(eps=EPS).gradient(Y3, YHAT3)
-        assert gradient.shape == Y3.shape
-        assert_matches_print(gradient, self.figure, "Cross Entropy Gradient:")
+        assert_matches_print(loss, self.figure, f"{title} Eval:")
+        gradient = objective.gradient(target, prediction)
+        assert gradient.shape == target.shape
+        assert_matches_print(gradient, self.figure, f"{title} Gradient:")
 
     def test_full_reprs_are_checked_to_round_off(self):
         # The scalar lines are Python floats in full: a 1e-9 slip must fail.
