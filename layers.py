@@ -1280,9 +1280,10 @@ class DropoutLayer(ElementwiseLayer):
         eval:     out = x
 
     Dividing by 1 - p keeps the expectation: E[out] = x, so the next layer
-    sees inputs of the same size in training and in eval.
+    sees inputs of the same size in training and in eval. A new mask is drawn
+    on every forward pass in training.
     Jacobian: diag(mask / (1 - p)), (N, K, K), with the mask of the last
-    forward; the identity in eval mode.
+    forward; the identity after a forward in eval mode.
 
     Inputs:
     - p: float, 0 <= p < 1, the probability of dropping an entry.
@@ -1291,7 +1292,8 @@ class DropoutLayer(ElementwiseLayer):
 
     Attributes:
     - training: bool, True to drop entries, False for the identity.
-    - scale: read-only array (N, K), mask / (1 - p) of the last forward (ones in eval).
+    - mask: bool array (N, K), True where the last forward kept an entry;
+      None before the first forward and after a forward in eval mode.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -1300,25 +1302,25 @@ class DropoutLayer(ElementwiseLayer):
                                below=1.0)
         self.rng = _check_rng(rng, self.name)
         self.training = True
-        self.scale = None
+        self.mask = None
 
     def _forward(self, x):
         ### BEGIN SOLUTION
-        # training: mask = rng.random(x.shape) >= p (kept with probability 1 - p), out = x * mask / (1 - p); eval: x -- 13_dropout, section 1
-        if self.training:
-            scale = (self.rng.random(x.shape) >= self.p) / (1.0 - self.p)
-        else:
-            scale = np.ones_like(x)
-        scale.flags.writeable = False  # the mask of this pass, kept for the derivative
-        self.scale = scale
+        # training: mask = rng.random(x.shape) >= p (kept with probability 1 - p), out = x * (mask / (1 - p)); eval: mask None, out = x -- 13_dropout, section 1
+        if not self.training:
+            self.mask = None
+            return x.copy()
+        self.mask = self.rng.random(x.shape) >= self.p
         with np.errstate(over="ignore"):  # x / (1 - p) beyond float64's range is +-inf
-            return x * self.scale
+            return x * (self.mask / (1.0 - self.p))
         ### END SOLUTION
 
     def _derivative(self):
         ### BEGIN SOLUTION
-        # mask / (1 - p) of the last forward (ones in eval) -- 13_dropout, section 2
-        return self.scale
+        # mask / (1 - p) with the last forward's mask; 1 everywhere after an eval forward (mask None) -- 13_dropout, section 2
+        if self.mask is None:
+            return np.ones_like(self.prev_in)
+        return self.mask / (1.0 - self.p)
         ### END SOLUTION
 
     def __repr__(self):
@@ -1570,8 +1572,8 @@ class CrossEntropyWithLogits(Objective):
               (s - y) / N for one-hot (or any row-sum-1) y.
     """
 
-    needs_probabilities = False  # z are logits; y is checked on its own
-    targets_are_probabilities = True
+    needs_probabilities = False  # z are logits, any real numbers
+    needs_probability_targets = True
     prediction_name = "z"
 
     def eval(self, y, z):

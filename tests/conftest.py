@@ -71,12 +71,17 @@ SMOOTH_LAYERS = [
     pytest.param(lambda: layers.LogisticSigmoidLayer(eps=0), id="sigmoid"),
     pytest.param(lambda: layers.TanhLayer(eps=0), id="tanh"),
     pytest.param(layers.SoftmaxLayer, id="softmax"),
+    pytest.param(layers.SoftplusLayer, id="softplus"),
+    pytest.param(layers.GELULayer, id="gelu"),
+    pytest.param(layers.LogSoftmaxLayer, id="log-softmax"),
 ]
 #: Every activation, with and without eps.
 ALL_ACTIVATIONS = SMOOTH_LAYERS + [
     pytest.param(layers.ReLULayer, id="relu"),
     pytest.param(layers.LogisticSigmoidLayer, id="sigmoid-eps"),
     pytest.param(layers.TanhLayer, id="tanh-eps"),
+    pytest.param(layers.LeakyReLULayer, id="leaky-relu"),
+    pytest.param(layers.ELULayer, id="elu"),
 ]
 
 
@@ -92,6 +97,12 @@ def log_loss_class(request):
     return request.param
 
 
+def _in_eval_mode(layer):
+    """The layer (BatchNorm or dropout) switched to eval mode."""
+    layer.training = False
+    return layer
+
+
 # One of each layer, each accepting (N, 3) input.
 LAYER_FACTORIES = {
     "input": lambda: layers.InputLayer([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]),
@@ -103,6 +114,16 @@ LAYER_FACTORIES = {
     "tanh": layers.TanhLayer,
     "tanh-eps0": lambda: layers.TanhLayer(eps=0),
     "softmax": layers.SoftmaxLayer,
+    "leaky-relu": layers.LeakyReLULayer,
+    "softplus": layers.SoftplusLayer,
+    "elu": layers.ELULayer,
+    "gelu": layers.GELULayer,
+    "log-softmax": layers.LogSoftmaxLayer,
+    "layer-norm": layers.LayerNormLayer,
+    "batch-norm": layers.BatchNormLayer,
+    "batch-norm-eval": lambda: _in_eval_mode(layers.BatchNormLayer()),
+    "dropout": lambda: layers.DropoutLayer(rng=np.random.default_rng(0)),
+    "dropout-eval": lambda: _in_eval_mode(layers.DropoutLayer(rng=np.random.default_rng(0))),
 }
 
 

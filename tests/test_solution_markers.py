@@ -90,6 +90,17 @@ EXPECTED = {
     ("LogLoss", "_row_losses"), ("LogLoss", "_gradient"),
     ("CrossEntropy", "_row_losses"), ("CrossEntropy", "_gradient"),
     (None, "numerical_jacobian"), (None, "numerical_gradient"),
+    # The layers after the homework (notebooks 10 to 13).
+    (None, "_sigmoid"),
+    ("LeakyReLULayer", "_forward"), ("LeakyReLULayer", "_derivative"),
+    ("SoftplusLayer", "_forward"), ("SoftplusLayer", "_derivative"),
+    ("ELULayer", "_forward"), ("ELULayer", "_derivative"),
+    ("GELULayer", "_forward"), ("GELULayer", "_derivative"),
+    ("LogSoftmaxLayer", "_forward"), ("LogSoftmaxLayer", "_gradient"), ("LogSoftmaxLayer", "_backward"),
+    ("LayerNormLayer", "_forward"), ("LayerNormLayer", "_gradient"), ("LayerNormLayer", "_backward"),
+    ("BatchNormLayer", "_forward"), ("BatchNormLayer", "_gradient"), ("BatchNormLayer", "_backward"),
+    ("DropoutLayer", "_forward"), ("DropoutLayer", "_derivative"),
+    ("CrossEntropyWithLogits", "_row_losses"), ("CrossEntropyWithLogits", "_gradient"),
 }
 
 
@@ -132,6 +143,11 @@ def test_replacing_the_blocks_leaves_a_module_that_imports_and_raises():
         lambda: namespace["InputLayer"](x).forward(x),
         lambda: namespace["CrossEntropy"]().eval([[1.0, 0.0]], [[0.5, 0.5]]),
         lambda: namespace["numerical_jacobian"](lambda a: a, x),
+        lambda: namespace["GELULayer"]().forward(x),
+        lambda: namespace["LogSoftmaxLayer"]().forward(x),
+        lambda: namespace["BatchNormLayer"]().forward(x),
+        lambda: namespace["DropoutLayer"](rng=np.random.default_rng(0)).forward(x),
+        lambda: namespace["CrossEntropyWithLogits"]().eval([[1.0, 0.0]], [[2.0, -1.0]]),
     ):
         with pytest.raises(NotImplementedError, match="stub"):
             call()

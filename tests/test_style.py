@@ -107,7 +107,8 @@ def test_one_number_checker_and_one_upstream_check():
     assert SOURCE.count("np.isfinite(eps)") == SOURCE.count("np.isfinite(eta)") == 0
     calls = [node.func.id for node in ast.walk(TREE)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
-    assert calls.count("_check_number") == 4  # eps (for all four owners), eta, 2 h
+    # eps (for all four owners), eta, 2 h; alpha (2), the normalisations' eps (2), momentum, p
+    assert calls.count("_check_number") == 10
     uses = re.findall(r"self\._upstream\(grad_in, \"(\w+)\"\)", SOURCE)
     assert sorted(uses) == ["backward", "weight_gradients"]
 
