@@ -1292,8 +1292,8 @@ class DropoutLayer(ElementwiseLayer):
 
     Attributes:
     - training: bool, True to drop entries, False for the identity.
-    - mask: bool array (N, K), True where the last forward kept an entry;
-      None before the first forward and after a forward in eval mode.
+    - scale: read-only array (N, K), mask / (1 - p) of the last forward (ones
+      after a forward in eval mode); None before the first forward.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -1302,25 +1302,37 @@ class DropoutLayer(ElementwiseLayer):
                                below=1.0)
         self.rng = _check_rng(rng, self.name)
         self.training = True
-        self.mask = None
+        self.scale = None
+
+    @property
+    def scale(self):
+        """mask / (1 - p) of the last forward: read-only array (N, K), or None."""
+        return self._scale
+
+    @scale.setter
+    def scale(self, value):
+        # Read-only, so that backward (which may multiply a derivative it was
+        # given in place) can never change the mask of the forward pass.
+        if value is not None:
+            value = np.asarray(value, dtype=np.float64)
+            value.flags.writeable = False
+        self._scale = value
 
     def _forward(self, x):
         ### BEGIN SOLUTION
-        # training: mask = rng.random(x.shape) >= p (kept with probability 1 - p), out = x * (mask / (1 - p)); eval: mask None, out = x -- 13_dropout, section 1
-        if not self.training:
-            self.mask = None
-            return x.copy()
-        self.mask = self.rng.random(x.shape) >= self.p
+        # training: scale = (rng.random(x.shape) >= p) / (1 - p), kept with probability 1 - p; eval: scale = 1; out = x * scale -- 13_dropout, section 1
+        if self.training:
+            self.scale = (self.rng.random(x.shape) >= self.p) / (1.0 - self.p)
+        else:
+            self.scale = np.ones_like(x)
         with np.errstate(over="ignore"):  # x / (1 - p) beyond float64's range is +-inf
-            return x * (self.mask / (1.0 - self.p))
+            return x * self.scale
         ### END SOLUTION
 
     def _derivative(self):
         ### BEGIN SOLUTION
-        # mask / (1 - p) with the last forward's mask; 1 everywhere after an eval forward (mask None) -- 13_dropout, section 2
-        if self.mask is None:
-            return np.ones_like(self.prev_in)
-        return self.mask / (1.0 - self.p)
+        # mask / (1 - p), i.e. the scale of the last forward (ones in eval) -- 13_dropout, section 2
+        return self.scale
         ### END SOLUTION
 
     def __repr__(self):

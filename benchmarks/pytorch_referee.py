@@ -185,7 +185,7 @@ def dropout_rows(x, g):
         # The same seed and shape give the same mask: read it off a first layer.
         first = make_layer()
         first.forward(x)
-        scale = torch.tensor(first.mask / (1.0 - p))
+        scale = torch.tensor(first.scale)
         rows.append((f"DropoutLayer(p={p}) (training)",
                      compare_layer(make_layer, lambda t, scale=scale: t * scale, x, g)))
 

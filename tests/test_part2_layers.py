@@ -623,7 +623,7 @@ class TestDropout:
         layer = layers.DropoutLayer(p=p, rng=np.random.default_rng(2))
         out = layer.forward(x)
         kept = out != 0
-        np.testing.assert_array_equal(layer.mask, kept)
+        np.testing.assert_array_equal(layer.scale, kept / (1 - p))
         np.testing.assert_allclose(out[kept], x[kept] / (1 - p), rtol=1e-15)
         # The kept fraction is Binomial(20000, 1 - p) / 20000: within 5 standard errors.
         standard_error = np.sqrt(p * (1 - p) / x.size)
@@ -654,7 +654,7 @@ class TestDropout:
         layer = layers.DropoutLayer(p=0.9, rng=np.random.default_rng(0))
         layer.training = False
         np.testing.assert_array_equal(layer.forward(x), x)
-        assert layer.mask is None
+        np.testing.assert_array_equal(layer.scale, np.ones_like(x))
         np.testing.assert_array_equal(layer.gradient()[0], np.eye(3))
         np.testing.assert_array_equal(layer.backward([[4.0, 5.0, 6.0]]), [[4.0, 5.0, 6.0]])
 
@@ -666,11 +666,16 @@ class TestDropout:
     def test_backward_leaves_the_mask_alone(self):
         layer = layers.DropoutLayer(p=0.5, rng=np.random.default_rng(4))
         layer.forward(np.ones((3, 8)))
-        mask, jacobian = layer.mask.copy(), layer.gradient()
+        scale, jacobian = layer.scale.copy(), layer.gradient()
         first = layer.backward(np.full((3, 8), 3.0))
         np.testing.assert_array_equal(layer.backward(np.full((3, 8), 3.0)), first)
         np.testing.assert_array_equal(layer.gradient(), jacobian)
-        np.testing.assert_array_equal(layer.mask, mask)
+        np.testing.assert_array_equal(layer.scale, scale)
+        assert not layer.scale.flags.writeable
+        # Whatever is assigned (e.g. by a learner's own _forward) is kept read-only too.
+        layer.scale = np.ones((3, 8))
+        layer.backward(np.full((3, 8), 3.0))
+        np.testing.assert_array_equal(layer.scale, 1.0)
 
     def test_default_rng_is_a_fresh_generator(self):
         layer = layers.DropoutLayer()
