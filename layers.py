@@ -933,8 +933,13 @@ def _sigmoid(x):
     """
     ### BEGIN SOLUTION
     # 1 / (1 + e^-x) with e^-|x|, so that nothing overflows: e^-|x| / (1 + e^-|x|) where x < 0 -- 10_more_activations, section 2
-    small = np.exp(-np.abs(x))  # in [0, 1]
-    return np.where(x >= 0, 1.0, small) / (1.0 + small)
+    small = np.abs(x)
+    np.negative(small, out=small)
+    np.exp(small, out=small)  # e^-|x|, in [0, 1]
+    sigma = np.where(x >= 0, 1.0, small)
+    small += 1.0
+    sigma /= small
+    return sigma
     ### END SOLUTION
 
 
@@ -1059,17 +1064,37 @@ class GELULayer(ElementwiseLayer):
         ### BEGIN SOLUTION
         # x sigma(2u), u = sqrt(2/pi) (x + 0.044715 x^3), i.e. x/2 (1 + tanh u) -- 10_more_activations, section 1
         z = np.clip(x, -self._saturated, self._saturated)
-        u = self.sqrt_2_over_pi * (z + self.cubic * z**3)
-        return x * _sigmoid(2.0 * u)
+        two_u = z * z
+        two_u *= self.cubic
+        two_u += 1.0
+        two_u *= z
+        two_u *= 2.0 * self.sqrt_2_over_pi  # 2u = 2 sqrt(2/pi) z (1 + 0.044715 z^2)
+        out = _sigmoid(two_u)
+        out *= x
+        return out
         ### END SOLUTION
 
     def _derivative(self):
         ### BEGIN SOLUTION
         # s + 2 x s (1 - s) u', s = sigma(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2) -- 10_more_activations, section 2
         x = np.clip(self.prev_in, -self._saturated, self._saturated)
-        s = _sigmoid(2.0 * self.sqrt_2_over_pi * (x + self.cubic * x**3))
-        du = self.sqrt_2_over_pi * (1.0 + 3.0 * self.cubic * x**2)
-        return s + 2.0 * x * s * (1.0 - s) * du
+        x_squared = x * x
+        two_u = x_squared * self.cubic
+        two_u += 1.0
+        two_u *= x
+        two_u *= 2.0 * self.sqrt_2_over_pi
+        s = _sigmoid(two_u)
+        du = x_squared  # u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2), in x_squared's place
+        du *= 3.0 * self.cubic
+        du += 1.0
+        du *= self.sqrt_2_over_pi
+        derivative = np.subtract(1.0, s, out=two_u)  # 1 - s, in two_u's place
+        derivative *= s
+        derivative *= x
+        derivative *= du
+        derivative *= 2.0
+        derivative += s
+        return derivative
         ### END SOLUTION
 
 
