@@ -1143,7 +1143,9 @@ class LayerNormLayer(Layer):
         out = (x - mean_row) / sqrt(var_row + eps),  var with ddof=0
 
     as PyTorch's layer_norm without weight and bias. eps keeps a constant
-    row finite (it becomes 0).
+    row finite (it becomes 0). A row is first divided by a power of two near
+    its largest |value| (exact), so rows up to float64's largest numbers
+    work without overflow.
     Jacobian: per row, r (I - 1/K - out out^T / K) with r = 1 / sqrt(var + eps),
               shape (N, K, K), symmetric.
     backward: grad_in (N, K) -> r (grad_in - mean(grad_in) - out mean(grad_in * out)),
@@ -1164,10 +1166,20 @@ class LayerNormLayer(Layer):
     def _forward(self, x):
         ### BEGIN SOLUTION
         # (x - mean_row) / sqrt(var_row + eps), var with ddof=0; keep r = 1 / sqrt(var_row + eps) as inverse_std -- 12_normalisation, section 1
-        centred = x - x.mean(axis=1, keepdims=True)
+        # A row beyond |x| = 1 is first divided by a power of two near its
+        # largest |value| (exact), so that its squares cannot overflow; eps
+        # is divided by its square (to 0 where that overflows: eps is then
+        # far below the variance anyway).
+        largest = np.abs(x).max(axis=1, keepdims=True)
+        scale = np.ldexp(1.0, np.maximum(np.frexp(largest)[1] - 1, 0))  # |x / scale| < 2
+        centred = x / scale
+        centred -= centred.mean(axis=1, keepdims=True)
         variance = (centred * centred).mean(axis=1, keepdims=True)
-        self.inverse_std = 1.0 / np.sqrt(variance + self.eps)
-        centred *= self.inverse_std
+        with np.errstate(over="ignore"):
+            scaled_eps = self.eps / (scale * scale)
+        inverse_std = 1.0 / np.sqrt(variance + scaled_eps)  # in units of scale
+        centred *= inverse_std
+        self.inverse_std = inverse_std / scale
         return centred
         ### END SOLUTION
 
@@ -1270,11 +1282,13 @@ class BatchNormLayer(Layer):
             out = self._columns.forward(x.T).T
             self.inverse_std = self._columns.inverse_std.T
             keep, new = 1.0 - self.momentum, self.momentum
-            self.running_mean = keep * self.running_mean + new * x.mean(axis=0, keepdims=True)
-            self.running_var = keep * self.running_var + new * x.var(axis=0, ddof=1, keepdims=True)
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: inf
+                self.running_mean = keep * self.running_mean + new * x.mean(axis=0, keepdims=True)
+                self.running_var = keep * self.running_var + new * x.var(axis=0, ddof=1, keepdims=True)
             return out
         self.inverse_std = 1.0 / np.sqrt(self.running_var + self.eps)
-        return (x - self.running_mean) * self.inverse_std
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: +-inf
+            return (x - self.running_mean) * self.inverse_std
         ### END SOLUTION
 
     def _gradient(self):

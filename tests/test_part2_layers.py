@@ -535,6 +535,31 @@ class TestLayerNorm:
         np.testing.assert_array_equal(layer.forward([[5.0, 5.0, 5.0]]), [[0.0, 0.0, 0.0]])
         np.testing.assert_allclose(layer.gradient()[0], (np.eye(3) - 1 / 3) / np.sqrt(1e-5), rtol=1e-14)
 
+    @pytest.mark.parametrize("exponent", [600, 1000, 1020])
+    def test_huge_rows_give_no_warning_and_the_right_numbers(self, exponent):
+        # x 2^exponent (up to 8e307): the squares would overflow without the
+        # layer's power-of-two scaling; eps is then negligible (eps / var < 1e-300).
+        x = np.array([[1.0, 2.0, 4.0, 7.0], [-3.0, 0.5, 0.25, 1.0]])
+        layer = layers.LayerNormLayer()
+        with no_warnings():
+            out = layer.forward(np.ldexp(x, exponent))
+            jacobian = layer.gradient()
+            back = layer.backward(np.ones_like(x))
+        reference = layers.LayerNormLayer(eps=1e-300)
+        np.testing.assert_allclose(out, reference.forward(x), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(np.ldexp(jacobian, exponent), reference.gradient(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(np.ldexp(back, exponent), reference.backward(np.ones_like(x)), atol=1e-14)
+
+    def test_batch_norm_of_huge_columns_gives_no_warning(self):
+        x = np.ldexp(np.array([[1.0, -3.0], [2.0, 0.5], [4.0, 0.25]]), 1020)
+        layer = layers.BatchNormLayer()
+        with no_warnings():
+            out = layer.forward(x)
+            layer.gradient(), layer.backward(np.ones_like(x))
+            layer.training = False
+            layer.forward(x), layer.gradient(), layer.backward(np.ones_like(x))
+        np.testing.assert_allclose(out, layers.LayerNormLayer(eps=1e-300).forward(x.T / 2.0**1020).T, rtol=1e-14)
+
     def test_matches_the_formula(self):
         x = np.array([[1.0, 2.0, 4.0, 7.0]])
         expected = (x - 3.5) / np.sqrt(5.25 + 1e-5)
