@@ -774,7 +774,8 @@ class ReLULayer(ElementwiseLayer):
 
     Jacobian: diag(1 if x >= 0 else 0), (N, K, K). The derivative at exactly
     0 does not exist; this layer uses 1 there (the source homework's
-    convention; PyTorch uses 0).
+    convention). The value at 0 is a choice: PyTorch's relu takes 0, its
+    clamp(min=0) 1 and its maximum(x, 0) 1/2.
     """
 
     _keeps_output = False  # the derivative is read off prev_in
@@ -947,7 +948,7 @@ class LeakyReLULayer(ElementwiseLayer):
     """Leaky rectified linear unit: out = x if x >= 0 else alpha x, entrywise.
 
     Jacobian: diag(1 if x >= 0 else alpha), (N, K, K). At exactly 0 the
-    derivative is 1, as ReLULayer's (PyTorch uses alpha there). A small slope
+    derivative is 1, as ReLULayer's (PyTorch's leaky_relu takes alpha there). A small slope
     below 0 keeps a unit's gradient alive where ReLU's would be 0 for good.
 
     Inputs:
