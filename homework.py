@@ -67,6 +67,15 @@ def fully_connected():
 # Figures 1-7: the program's printed output, verbatim
 # --------------------------------------------------------------------------
 
+_IDENTITY_AT_H = """\
+[[1 2 3 4]]
+Activation Gradient:
+[[1. 0. 0. 0.]
+ [0. 1. 0. 0.]
+ [0. 0. 1. 0.]
+ [0. 0. 0. 1.]]
+"""
+
 FIGURES = {
     "Figure 1: FC Layer": """\
 Fully Connected:
@@ -75,24 +84,9 @@ Fully Connected Gradient:
 [[6.46440512e-05 1.14556810e-04 8.08290128e-05 6.34649549e-05]
  [2.70964398e-05 9.37682339e-05 3.12761634e-05 1.67531900e-04]]
 """,
-    "Figure 2: Linear": """\
-Linear
-[[1 2 3 4]]
-Activation Gradient:
-[[1. 0. 0. 0.]
- [0. 1. 0. 0.]
- [0. 0. 1. 0.]
- [0. 0. 0. 1.]]
-""",
-    "Figure 3: ReLu": """\
-ReLU
-[[1 2 3 4]]
-Activation Gradient:
-[[1. 0. 0. 0.]
- [0. 1. 0. 0.]
- [0. 0. 1. 0.]
- [0. 0. 0. 1.]]
-""",
+    # Figures 2 and 3 print the same numbers: h itself, and the identity Jacobian.
+    "Figure 2: Linear": "Linear\n" + _IDENTITY_AT_H,
+    "Figure 3: ReLu": "ReLU\n" + _IDENTITY_AT_H,
     # Erratum 3: the first two rows of the Jacobian have three columns.
     "Figure 4: Sigmoid": """\
 Sigmoid
