@@ -117,6 +117,20 @@ ELEMENTWISE_FORMULAS = {
 }
 
 
+ALPHA_SYMBOL = sp.Symbol("alpha", nonnegative=True)
+#: GELU's tanh form: u = sqrt(2/pi) (x + 0.044715 x^3), out = x/2 (1 + tanh u).
+_GELU_U = sp.sqrt(2 / sp.pi) * (X_SYMBOL + sp.Rational(44715, 1000000) * X_SYMBOL ** 3)
+
+#: Part 2's elementwise layers as SymPy expressions in x and their setting alpha.
+#: Leaky ReLU's derivative at 0 is 1 (as ReLU's), ELU's is alpha (x > 0 for the identity branch).
+PART2_ELEMENTWISE_FORMULAS = {
+    "LeakyReLULayer": sp.Piecewise((X_SYMBOL, X_SYMBOL >= 0), (ALPHA_SYMBOL * X_SYMBOL, True)),
+    "SoftplusLayer": sp.log(1 + sp.exp(X_SYMBOL)),
+    "ELULayer": sp.Piecewise((X_SYMBOL, X_SYMBOL > 0), (ALPHA_SYMBOL * (sp.exp(X_SYMBOL) - 1), True)),
+    "GELULayer": X_SYMBOL / 2 * (1 + sp.tanh(_GELU_U)),
+}
+
+
 def _loss_formulas(eps):
     """Per-entry loss and its gradient (before the 1/N of the mean), as SymPy expressions.
 
@@ -192,20 +206,56 @@ def _fully_connected_formulas(size_in, size_out):
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _log_softmax_formulas(k):
+    """out_i = h_i - ln sum_j e^(h_j) for one row of k, and its (k, k) Jacobian."""
+    h = sp.symbols(f"h1:{k + 1}", real=True)
+    log_total = sp.log(sum(sp.exp(hk) for hk in h))
+    out = sp.Matrix([hk - log_total for hk in h])
+    return sp.lambdify(h, out, "numpy"), sp.lambdify(h, out.jacobian(h), "numpy")
+
+
+@functools.lru_cache(maxsize=None)
+def _normalisation_formulas(k):
+    """(h - mean) / sqrt(var + eps), var with ddof=0, for one vector of k, and its Jacobian.
+
+    LayerNorm applies it to each row; BatchNorm in training to each column.
+    Both lambdified functions take (h_1, ..., h_k, eps).
+    """
+    h = sp.symbols(f"h1:{k + 1}", real=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    mean = sum(h) / k
+    variance = sum((hk - mean) ** 2 for hk in h) / k
+    out = sp.Matrix([(hk - mean) / sp.sqrt(variance + eps) for hk in h])
+    arguments = (*h, eps)
+    return sp.lambdify(arguments, out, "numpy"), sp.lambdify(arguments, out.jacobian(h), "numpy")
+
+
 class _LayerReference:
     """Expected values for one layer instance.
 
     forward(X) -> (N, K_out); jacobian(X) -> (N, K_out, K_in) or, for the fully
-    connected layer, (K_out, K_in); weight_gradients(X, G) -> (dW, db) or None.
+    connected layer, (K_out, K_in), or for batch normalisation (K, N, N);
+    weight_gradients(X, G) -> (dW, db) or None; after_forward(instance, before)
+    -> None or what is wrong with the state a forward pass left (the running
+    statistics), `before` being what prepare(instance) read before it.
     """
 
     weight_gradients = None
+    after_forward = None
 
-    def __init__(self, forward, jacobian, source="SymPy", tolerance=(RTOL, ATOL)):
+    def __init__(self, forward, jacobian, source="SymPy", tolerance=(RTOL, ATOL), layout="rows"):
         self.forward, self.jacobian, self.source = forward, jacobian, source
         # (rtol, atol) for the Jacobian and backward: looser when the Jacobian is itself
         # a finite difference.
         self.tolerance = tolerance
+        # "rows": one (K_out, K_in) matrix per row; "shared": one matrix for every row;
+        # "batch": one (N, N) matrix per feature, the rows of a column coupled.
+        self.layout = layout
+
+    def prepare(self, instance, x):
+        """Read what a forward pass may change (the running statistics) before the first one."""
+        return None
 
 
 def _elementwise_reference(expression, symbol, eps=0.0):
@@ -222,6 +272,96 @@ def _softmax_reference():
         return np.array([np.asarray(function(*row), dtype=np.float64) for row in x])
 
     return _LayerReference(lambda x: rows(x, 0)[:, :, 0], lambda x: rows(x, 1))
+
+
+def _rowwise_reference(formulas, *extra):
+    """A reference from per-row SymPy functions (values, Jacobian) taking (*row, *extra)."""
+    def rows(x, which):
+        function = formulas(x.shape[1])[which]
+        return np.array([np.asarray(function(*row, *extra), dtype=np.float64) for row in x])
+
+    return _LayerReference(lambda x: rows(x, 0)[:, :, 0], lambda x: rows(x, 1))
+
+
+def _log_softmax_reference():
+    # log-softmax and its Jacobian do not change when a row is shifted by a constant:
+    # shifted by its maximum, no exponential overflows.
+    reference = _rowwise_reference(_log_softmax_formulas)
+    forward, jacobian = reference.forward, reference.jacobian
+    reference.forward = lambda x: forward(x - x.max(axis=1, keepdims=True))
+    reference.jacobian = lambda x: jacobian(x - x.max(axis=1, keepdims=True))
+    return reference
+
+
+def _batch_norm_reference(instance):
+    """Training: each column normalised by its own statistics, J (K, N, N); eval: the
+    running statistics (0 and 1 before any training batch), J[k] = r_k I.
+
+    after_forward checks the running statistics a forward pass leaves: in training
+    (1 - momentum) old + momentum batch, the batch variance with ddof=1 (PyTorch's
+    BatchNorm1d); in eval, unchanged.
+    """
+    eps = float(instance.eps)
+    momentum = float(getattr(instance, "momentum", 0.1))
+    training = bool(getattr(instance, "training", True))
+
+    def running(instance, k):
+        mean, var = getattr(instance, "running_mean", None), getattr(instance, "running_var", None)
+        mean = np.zeros((1, k)) if mean is None else np.array(mean, dtype=np.float64).reshape(1, k)
+        var = np.ones((1, k)) if var is None else np.array(var, dtype=np.float64).reshape(1, k)
+        return mean, var
+
+    if training:
+        columns = _rowwise_reference(_normalisation_formulas, eps)
+        reference = _LayerReference(lambda x: columns.forward(x.T).T, lambda x: columns.jacobian(x.T),
+                                    layout="batch")
+    else:
+        mu, var = sp.symbols("mu v", real=True)
+        expression = (X_SYMBOL - mu) / sp.sqrt(var + eps)
+        derivative = sp.diff(expression, X_SYMBOL)
+        arguments = (X_SYMBOL, mu, var)
+
+        def forward(x):
+            return _evaluate(arguments, expression, x, *running(instance, x.shape[1]))
+
+        def jacobian(x):
+            n, k = x.shape
+            slopes = _evaluate(arguments, derivative, x, *running(instance, k))   # (N, K), r_k in column k
+            return slopes.T[:, :, None] * np.eye(n)
+
+        reference = _LayerReference(forward, jacobian, layout="batch")
+
+    state = {}
+
+    def prepare(layer, x):
+        state["before"] = running(layer, x.shape[1])
+
+    def after_forward(layer, x):
+        old_mean, old_var = state["before"]
+        if training:
+            want_mean = (1 - momentum) * old_mean + momentum * x.mean(axis=0, keepdims=True)
+            want_var = (1 - momentum) * old_var + momentum * x.var(axis=0, ddof=1, keepdims=True)
+            how = (f"(1 - momentum) times the old value plus momentum = {momentum:g} times the batch's "
+                   f"{{}}; the batch variance with ddof=1, as PyTorch's BatchNorm1d")
+        else:
+            want_mean, want_var = old_mean, old_var
+            how = "unchanged: eval mode uses the running statistics and leaves them alone{}"
+        for label, want, what in (("running_mean", want_mean, "mean"), ("running_var", want_var, "variance")):
+            got = getattr(layer, label, None)
+            try:
+                got = np.array(got, dtype=np.float64).reshape(want.shape)
+            except (TypeError, ValueError):
+                return f"{label} after forward is {type(got).__name__}, expected an array of shape {want.shape}"
+            index = _first_mismatch(got, want)
+            if index is not None:
+                return (f"{label}{list(index)} after forward expected {_number(want[index])} "
+                        f"({how.format(what) if training else how.format('')}), got {_number(got[index])}")
+        return None
+
+    reference.prepare = prepare
+    reference.after_forward = after_forward
+    reference.source = "SymPy" if training else "SymPy, with the running statistics"
+    return reference
 
 
 def _input_reference(instance, data=None):
@@ -275,12 +415,29 @@ def _builtin_layer_reference(name, instance, data=None):
         return _input_reference(instance, data)
     if name == "FullyConnectedLayer":
         return _fully_connected_reference(instance)
+    if name in PART2_ELEMENTWISE_FORMULAS:
+        expression = PART2_ELEMENTWISE_FORMULAS[name]
+        if ALPHA_SYMBOL in expression.free_symbols:
+            expression = expression.subs(ALPHA_SYMBOL, sp.Float(float(instance.alpha), 30))
+        return _elementwise_reference(expression, X_SYMBOL)
+    if name == "LogSoftmaxLayer":
+        return _log_softmax_reference()
+    if name == "LayerNormLayer":
+        return _rowwise_reference(_normalisation_formulas, float(instance.eps))
+    if name == "BatchNormLayer":
+        return _batch_norm_reference(instance)
     return None
 
 
-BUILTIN_LAYERS = ("InputLayer", "FullyConnectedLayer", "LinearLayer", "ReLULayer",
-                  "LogisticSigmoidLayer", "TanhLayer", "SoftmaxLayer")
-BUILTIN_OBJECTIVES = ("SquaredError", "LogLoss", "CrossEntropy")
+#: The homework's layers and objectives (Part 1), then the layers after it (Part 2).
+PART1_LAYERS = ("InputLayer", "FullyConnectedLayer", "LinearLayer", "ReLULayer",
+                "LogisticSigmoidLayer", "TanhLayer", "SoftmaxLayer")
+PART2_LAYERS = ("LeakyReLULayer", "SoftplusLayer", "ELULayer", "GELULayer", "LogSoftmaxLayer",
+                "LayerNormLayer", "BatchNormLayer", "DropoutLayer")
+PART1_OBJECTIVES = ("SquaredError", "LogLoss", "CrossEntropy")
+PART2_OBJECTIVES = ("CrossEntropyWithLogits",)
+BUILTIN_LAYERS = PART1_LAYERS + PART2_LAYERS
+BUILTIN_OBJECTIVES = PART1_OBJECTIVES + PART2_OBJECTIVES
 
 
 def _builtin_ancestor(cls, names):
@@ -300,7 +457,15 @@ def _default_instance(cls, name):
         return layer
     if name == "InputLayer":
         return cls(input_layer_data())
+    if name == "DropoutLayer":
+        # p = 1/4, not 1/2: a mask drawn the wrong way round (keeping with probability p)
+        # then keeps the wrong share of entries.
+        return cls(p=DROPOUT_P, rng=np.random.default_rng(0))
     return cls()
+
+
+#: The dropout probability of check_layer(layers.DropoutLayer).
+DROPOUT_P = 0.25
 
 
 def input_layer_data():
@@ -337,6 +502,14 @@ def upstream_gradient(shape):
 def objective_inputs(name):
     """(y, yhat) cases of an objective: the homework's numbers, then a seeded batch of 4 rows."""
     rng = np.random.default_rng(0)
+    if name == "CrossEntropyWithLogits":
+        # Logits: ln of the homework's probabilities (softmax gives them back), then soft
+        # targets whose rows do not sum to 1 (the gradient's s * sum(y) - y), and logits
+        # 1000 apart with the true class far behind (no overflow, no eps).
+        y = rng.dirichlet(np.ones(3), size=4) * np.array([[1.0], [0.5], [1.0], [1.0]])
+        z = rng.normal(0.0, 2.0, size=(4, 3))
+        y[3], z[3] = [0.0, 1.0, 0.0], [1000.0, -1000.0, 3.0]
+        return [(homework.Y_ONE_HOT, np.log(homework.YHAT_THREE)), (y, z)]
     if name == "CrossEntropy":
         y = np.eye(3)[[0, 2, 1, 2]]
         yhat = rng.dirichlet(np.ones(3), size=4)
@@ -447,6 +620,21 @@ def _central_differences(function, x, step=FD_STEP):
         columns.append((np.asarray(function(x + shift), dtype=np.float64)
                         - np.asarray(function(x - shift), dtype=np.float64)) / (2 * step))
     return np.stack(columns, axis=2)
+
+
+def _batch_central_differences(function, x, step=FD_STEP):
+    """Batch normalisation's Jacobian by central differences, (K, N, N):
+    J[k, n, m] = d out[n, k] / d x[m, k] (a column's rows are coupled, columns are not)."""
+    n, k = x.shape
+    jacobian = np.zeros((k, n, n))
+    for m in range(n):
+        for j in range(k):
+            shift = np.zeros_like(x)
+            shift[m, j] = step
+            column = (np.asarray(function(x + shift), dtype=np.float64)[:, j]
+                      - np.asarray(function(x - shift), dtype=np.float64)[:, j]) / (2 * step)
+            jacobian[j, :, m] = column
+    return jacobian
 
 
 # --------------------------------------------------------------------------
@@ -560,8 +748,11 @@ def check_layer(layer, reference=None):
             x = layer_inputs(4 if cls is not None and builtin == "InputLayer" else _layer_width(instance))
     except Exception as error:
         return _constructor_failed(title, methods, error)
+    if reference is None and builtin == "DropoutLayer":
+        return _check_dropout(instance, title)
     want_out = expected.forward(x)
     results = []
+    expected.prepare(instance, x)
 
     # forward
     forward_status = _part(results, "forward", lambda: _check_forward(instance, x, want_out, expected))
@@ -571,10 +762,11 @@ def check_layer(layer, reference=None):
         return _print(Report(title, results))
     fd = None
     if forward_status == "passes":
+        differences = _batch_central_differences if expected.layout == "batch" else _central_differences
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                fd = _central_differences(instance.forward, x)
+                fd = differences(instance.forward, x)
         except Exception:
             fd = None
     # The derivatives are taken at x: forward(x) last (a wrong forward's state is the learner's).
@@ -588,12 +780,122 @@ def check_layer(layer, reference=None):
     g = upstream_gradient(want_out.shape)
     if want_jacobian.ndim == 2:
         want_backward = g @ want_jacobian
+    elif expected.layout == "batch":       # J[k, n, m] = d out[n, k] / d x[m, k]
+        want_backward = np.einsum("nk,knm->mk", g, want_jacobian)
     else:
         want_backward = np.einsum("ni,nij->nj", g, want_jacobian)
     _part(results, "backward", lambda: _check_backward(instance, x, g, want_backward, expected))
     if expected.weight_gradients is not None:
         want_dw, want_db = expected.weight_gradients(x, g)
         _part(results, "weight_gradients", lambda: _check_weight_gradients(instance, g, want_dw, want_db))
+    return _print(Report(title, results))
+
+
+def dropout_inputs():
+    """layer_inputs() without its exact 0: a dropped entry must tell from a kept 0."""
+    x = layer_inputs()
+    return np.where(x == 0, 0.5, x)
+
+
+def _check_dropout(instance, title):
+    """Dropout's mask is random, so its properties are checked, not one draw.
+
+    forward: each entry dropped (0) or kept and scaled, x / (1 - p); on a
+    10000-entry batch the share kept is 1 - p within 5 standard errors; a new
+    mask on every forward; eval mode (training = False) is the identity.
+    gradient: diag(mask / (1 - p)) with the mask of the layer's own last
+    forward (read off its output: x has no zeros), the identity in eval.
+    backward: grad_in * mask / (1 - p), grad_in in eval.
+    """
+    p = float(getattr(instance, "p", 0.5))
+    scale = 1.0 / (1.0 - p)
+    x = dropout_inputs()
+    g = upstream_gradient(x.shape)
+    starts_training = bool(getattr(instance, "training", True))
+    results = []
+
+    def forward(mode, data):
+        instance.training = mode
+        given = data.copy()
+        out = _as_result(_call(instance.forward, given), data.shape, "forward")
+        _unchanged(data, given, "forward", "x")
+        return out
+
+    def check_forward():
+        if starts_training:
+            out = forward(True, x)
+            kept = np.abs(out - x * scale) <= ATOL + RTOL * np.abs(x * scale)
+            dropped = np.abs(out) <= ATOL
+            bad = ~(kept | dropped)
+            if bad.any():
+                n, k = (int(i) for i in np.argwhere(bad)[0])
+                raise _Stop("wrong", f"row {n}, x = {_row(x[n])}:\nout[{n}, {k}] expected 0 (dropped) or "
+                                     f"x / (1 - p) = {_number(x[n, k] * scale)} (kept, scaled by "
+                                     f"1 / (1 - p) with p = {p:g}), got {_number(out[n, k])}")
+            ones = np.ones((200, 50))
+            first, second = forward(True, ones), forward(True, ones)
+            share = float(np.mean(first != 0))
+            spread = 5 * np.sqrt(p * (1 - p) / ones.size)
+            if abs(share - (1 - p)) > spread + 1e-12:
+                raise _Stop("wrong", f"the share of entries kept by a forward pass on {ones.size} entries: "
+                                     f"expected {1 - p:.3f} +- {spread:.3f} (each entry is kept with "
+                                     f"probability 1 - p = {1 - p:g}), got {share:.3f}")
+            if p > 0 and np.array_equal(first, second):
+                raise _Stop("wrong", "two forward passes in training dropped the same entries; "
+                                     "draw a new mask on every forward pass")
+        out = forward(False, x)
+        index = _first_mismatch(out, x)
+        if index is not None:
+            n, k = index
+            raise _Stop("wrong", f"eval mode (training = False), row {n}, x = {_row(x[n])}:\n"
+                                 f"out[{n}, {k}] expected x itself, {_number(x[index])}, got {_number(out[index])}")
+
+    def check_derivative(method):
+        for mode in ([True, False] if starts_training else [False]):
+            # The derivative belongs to the layer's own last forward pass (its mask).
+            try:
+                out = forward(mode, x)
+            except _Stop:
+                out = x.copy()
+            # The mask of that pass, read off its output (x has no zeros): 1 / (1 - p) where kept.
+            slopes = np.where(out != 0, scale, 0.0) if mode else np.ones_like(x)
+            words = (f"1 / (1 - p) = {_number(scale)} where your last forward kept the entry, 0 where "
+                     f"it dropped it" if mode
+                     else "eval mode: the identity")
+            if method == "gradient":
+                got = _as_result(_call(instance.gradient), x.shape + x.shape[1:], "gradient")
+                want = _diagonal_jacobians(slopes)
+                index = _first_mismatch(got, want)
+                if index is not None:
+                    n, i, j = index
+                    raise _Stop("wrong", f"row {n}, x = {_row(x[n])}, out = {_row(out[n])}:\n"
+                                         f"J[{n}, {i}, {j}] = d out[{n}, {i}] / d x[{n}, {j}]: expected "
+                                         f"{_number(want[index])} ({words}), got {_number(got[index])}")
+            else:
+                given = g.copy()
+                got = _as_result(_call(instance.backward, given), x.shape, "backward")
+                _unchanged(g, given, "backward", "grad_in")
+                want = g * slopes
+                index = _first_mismatch(got, want)
+                if index is not None:
+                    n, k = index
+                    raise _Stop("wrong", f"row {n}, x = {_row(x[n])}, out = {_row(out[n])}, "
+                                         f"grad_in = {_row(g[n])}:\nentry [{n}, {k}] expected "
+                                         f"{_number(want[index])} (grad_in times {words}), "
+                                         f"got {_number(got[index])}")
+
+    try:
+        status = _part(results, "forward", check_forward)
+        if status in ("not implemented yet", "error"):
+            results.extend((method, "needs forward first", "") for method in ("gradient", "backward"))
+        else:
+            _part(results, "gradient", lambda: check_derivative("gradient"))
+            _part(results, "backward", lambda: check_derivative("backward"))
+    finally:
+        try:
+            instance.training = starts_training
+        except Exception:
+            pass
     return _print(Report(title, results))
 
 
@@ -628,10 +930,18 @@ def _check_forward(instance, x, want_out, expected):
     index = _first_mismatch(got, want_out)
     if index is not None:
         n, i = index
-        source = "SymPy" if expected.source == "SymPy" else "the reference"
+        source = expected.source if expected.source.startswith("SymPy") else "the reference"
+        if expected.layout == "batch":
+            raise _Stop("wrong", f"column {i} of the input, x[:, {i}] = {_row(x[:, i])}:\n"
+                                 f"out[{n}, {i}] expected {_number(want_out[index])} ({source}), "
+                                 f"got {_number(got[index])}")
         raise _Stop("wrong", f"row {n} of the input, x = {_row(x[n])}:\n"
                              f"out[{n}, {i}] expected {_number(want_out[index])} ({source}), "
                              f"got {_number(got[index])}")
+    if expected.after_forward is not None:
+        problem = expected.after_forward(instance, x)
+        if problem:
+            raise _Stop("wrong", problem)
 
 
 def _check_gradient(instance, x, want, fd, expected):
@@ -642,6 +952,14 @@ def _check_gradient(instance, x, want, fd, expected):
     if want.ndim == 2:       # the fully connected layer: one matrix for every row
         i, j = index
         n, where = 0, f"J[{i}, {j}] = d out[:, {i}] / d x[:, {j}] (the same for every row)"
+    elif expected.layout == "batch":     # batch normalisation: one (N, N) matrix per feature
+        k, n, m = index
+        where = (f"column {k}, x[:, {k}] = {_row(x[:, k])}:\n"
+                 f"J[{k}, {n}, {m}] = d out[{n}, {k}] / d x[{m}, {k}]")
+        text = f"{where}: expected {_number(want[index])} ({expected.source}), got {_number(got[index])}"
+        if fd is not None:
+            text += f", finite differences of your forward {_number(fd[index])}"
+        raise _Stop("wrong", text)
     else:
         n, i, j = index
         where = f"row {n}, x = {_row(x[n])}:\nJ[{n}, {i}, {j}] = d out[{n}, {i}] / d x[{n}, {j}]"
@@ -656,6 +974,12 @@ def _check_backward(instance, x, g, want, expected):
     got = _as_result(_call(instance.backward, given), want.shape, "backward")
     _unchanged(g, given, "backward", "grad_in")
     index = _first_mismatch(got, want, *expected.tolerance)
+    if index is not None and expected.layout == "batch":
+        m, k = index
+        raise _Stop("wrong", f"column {k}, x[:, {k}] = {_row(x[:, k])}, grad_in[:, {k}] = {_row(g[:, k])}:\n"
+                             f"entry [{m}, {k}] expected {_number(want[index])} "
+                             f"(einsum('nk,knm->mk', grad_in, J) with J from {expected.source}), "
+                             f"got {_number(got[index])}")
     if index is not None:
         n, j = index
         raise _Stop("wrong", f"row {n}, x = {_row(x[n])}, grad_in = {_row(g[n])}:\n"
@@ -702,6 +1026,31 @@ def _objective_reference(name, instance, reference):
     return _loss_formulas(eps)[name]
 
 
+@functools.lru_cache(maxsize=None)
+def _logits_formulas(k):
+    """Cross entropy from logits for one row of k: -sum_i y_i (z_i - ln sum_j e^(z_j)),
+    and its gradient by z; both lambdified in (y_1..y_k, z_1..z_k)."""
+    y = sp.symbols(f"y1:{k + 1}", real=True)
+    z = sp.symbols(f"z1:{k + 1}", real=True)
+    log_total = sp.log(sum(sp.exp(zj) for zj in z))
+    loss = -sum(yi * (zi - log_total) for yi, zi in zip(y, z))
+    gradient = sp.Matrix([sp.diff(loss, zi) for zi in z])
+    return sp.lambdify((*y, *z), loss, "numpy"), sp.lambdify((*y, *z), gradient, "numpy")
+
+
+def _logits_expected(y, z):
+    """(row losses (N,), per-row gradients (N, K) before the 1/N) from SymPy.
+
+    Both are unchanged when a row of z is shifted by a constant: evaluated at
+    z minus its row maximum, nothing overflows at |z| = 1000.
+    """
+    loss, gradient = _logits_formulas(y.shape[1])
+    shifted = z - z.max(axis=1, keepdims=True)
+    losses = np.array([float(loss(*yr, *zr)) for yr, zr in zip(y, shifted)])
+    gradients = np.array([np.asarray(gradient(*yr, *zr), dtype=np.float64)[:, 0] for yr, zr in zip(y, shifted)])
+    return losses, gradients
+
+
 def check_objective(objective, reference=None):
     """Check an objective's eval and gradient against SymPy.
 
@@ -715,7 +1064,10 @@ def check_objective(objective, reference=None):
 
     Cases: the homework's numbers, then a seeded batch of 4 rows (with
     predictions within 1e-4 of 0 and 1, where eps = 1e-7 shows). Values pass
-    within RTOL = 1e-6 relative.
+    within RTOL = 1e-6 relative. CrossEntropyWithLogits takes logits z: its
+    cases are ln of the homework's probabilities, then soft targets and
+    logits 1000 apart; its reference is SymPy's loss of a whole row (the
+    log-softmax couples a row's entries) and its gradient by z.
 
     Returns:
     - report: Report, printed as it is returned. Never raises for a mistake in
@@ -732,30 +1084,45 @@ def check_objective(objective, reference=None):
             f"check_objective: {name} is not one of layers.py's objectives, so it needs a "
             "reference: check_objective(YourLoss, reference=<a SymPy expression in y and yhat>)."
         )
-    loss, gradient = _objective_reference(builtin, instance, reference)
     title = name if reference is not None or name == builtin else f"{name} (checked against {builtin})"
     arguments = (Y_SYMBOL, YHAT_SYMBOL)
+    if reference is None and builtin == "CrossEntropyWithLogits":
+        # The loss of an entry depends on its whole row (the log-softmax): SymPy row by row.
+        def row_losses(y, yhat):
+            return _logits_expected(y, yhat)[0]
+
+        def entry_gradients(y, yhat):
+            return _logits_expected(y, yhat)[1]
+    else:
+        loss, gradient = _objective_reference(builtin, instance, reference)
+
+        def row_losses(y, yhat):
+            return _evaluate(arguments, loss, y, yhat).sum(axis=1)
+
+        def entry_gradients(y, yhat):
+            return _evaluate(arguments, gradient, y, yhat)
     if reference is None:
         cases = objective_inputs(builtin)
     else:   # probabilities (as for the log loss) when the objective asks for them, else any numbers
         cases = objective_inputs("LogLoss" if getattr(instance, "needs_probabilities", False) else "SquaredError")
     results = []
+    label = str(getattr(instance, "prediction_name", "yhat"))   # "z" for logits
 
     def check_eval():
         for y, yhat in cases:
-            want = float(_evaluate(arguments, loss, y, yhat).sum(axis=1).mean())
+            want = float(row_losses(y, yhat).mean())
             given_y, given_yhat = y.copy(), yhat.copy()
             got = _as_result(_call(instance.eval, given_y, given_yhat), (), "eval")
             _unchanged(y, given_y, "eval", "y")
             _unchanged(yhat, given_yhat, "eval", "yhat")
             if _first_mismatch(got, np.float64(want)) is not None:
-                raise _Stop("wrong", f"{_pair(y, yhat)}:\nexpected {_number(want)} (SymPy: the loss "
+                raise _Stop("wrong", f"{_pair(y, yhat, label)}:\nexpected {_number(want)} (SymPy: the loss "
                                      f"summed over each row, averaged over the {len(y)} rows), "
                                      f"got {_number(float(got))}")
 
     def check_gradient():
         for y, yhat in cases:
-            want = _evaluate(arguments, gradient, y, yhat) / len(y)
+            want = entry_gradients(y, yhat) / len(y)
             given_y, given_yhat = y.copy(), yhat.copy()
             got = _as_result(_call(instance.gradient, given_y, given_yhat), want.shape, "gradient")
             _unchanged(y, given_y, "gradient", "y")
@@ -763,8 +1130,8 @@ def check_objective(objective, reference=None):
             index = _first_mismatch(got, want)
             if index is not None:
                 n, k = index
-                raise _Stop("wrong", f"{_pair(y, yhat)}:\nentry [{n}, {k}] (y = {_number(y[index])}, "
-                                     f"yhat = {_number(yhat[index])}) expected {_number(want[index])} "
+                raise _Stop("wrong", f"{_pair(y, yhat, label)}:\nentry [{n}, {k}] (y = {_number(y[index])}, "
+                                     f"{label} = {_number(yhat[index])}) expected {_number(want[index])} "
                                      f"(SymPy, with the 1/N of the mean, N = {len(y)}), "
                                      f"got {_number(got[index])}")
 
@@ -773,9 +1140,9 @@ def check_objective(objective, reference=None):
     return _print(Report(title, results))
 
 
-def _pair(y, yhat):
+def _pair(y, yhat, label="yhat"):
     if y.size <= 4:
-        return f"y = {_row(y)}, yhat = {_row(yhat)}"
+        return f"y = {_row(y)}, {label} = {_row(yhat)}"
     return f"a batch of {y.shape[0]} rows of {y.shape[1]}"
 
 
@@ -848,39 +1215,54 @@ def check_numerical_jacobian(function):
 def progress():
     """Check every method of layers.py and print one table: method, status; then the count.
 
+    Part 1 (the homework's layers, objectives and finite differences) comes
+    first, then Part 2 (the layers after it); each part ends with its own
+    count, so that a course that stops at the homework reads its line alone.
+
     Returns:
-    - (passing, total): ints.
+    - (passing, total): ints, over both parts.
     """
     import contextlib
     import io
 
-    groups = []                                        # (class name or None, [(method, status, message)])
-    with contextlib.redirect_stdout(io.StringIO()):    # the table replaces the single reports
-        for name in BUILTIN_LAYERS:
-            groups.append((name, check_layer(getattr(layers, name)).results))
-        for name in BUILTIN_OBJECTIVES:
-            groups.append((name, check_objective(getattr(layers, name)).results))
-        helper = check_numerical_jacobian(layers.numerical_jacobian).results
-    # The helper is one function: it passes when both of its cases do.
-    failing = [result for result in helper if result[1] != "passes"]
-    groups.append((None, [("numerical_jacobian",) + (failing[0][1:] if failing else ("passes", ""))]))
+    def groups_of(layer_names, objective_names, helper):
+        groups = []                                    # (class name or None, [(method, status, message)])
+        with contextlib.redirect_stdout(io.StringIO()):    # the table replaces the single reports
+            for name in layer_names:
+                groups.append((name, check_layer(getattr(layers, name)).results))
+            for name in objective_names:
+                groups.append((name, check_objective(getattr(layers, name)).results))
+            if helper:
+                results = check_numerical_jacobian(layers.numerical_jacobian).results
+                # The helper is one function: it passes when both of its cases do.
+                failing = [result for result in results if result[1] != "passes"]
+                groups.append((None, [("numerical_jacobian",) + (failing[0][1:] if failing else ("passes", ""))]))
+        return groups
 
     width = 22
-    print(f"Checking {layers.__file__}\n")
-    print(f"{'method':<{width}}status")
+    print(f"Checking {layers.__file__}")
     passing = total = 0
-    for owner, results in groups:
-        if owner:
-            print(owner)
-        for method, status, message in results:
-            label = f"  {method}" if owner else method
-            text = status + (f": {message}" if message else "")
-            first, *rest = text.split("\n")
-            print(f"{label:<{width}}{first}")
-            for line in rest:
-                print(" " * width + line)
-            passing += status == "passes"
-            total += 1
+    for heading, groups in (
+        ("Part 1: the homework's layers", groups_of(PART1_LAYERS, PART1_OBJECTIVES, True)),
+        ("Part 2: the layers after the homework", groups_of(PART2_LAYERS, PART2_OBJECTIVES, False)),
+    ):
+        print(f"\n{heading}\n")
+        print(f"{'method':<{width}}status")
+        part_passing = part_total = 0
+        for owner, results in groups:
+            if owner:
+                print(owner)
+            for method, status, message in results:
+                label = f"  {method}" if owner else method
+                text = status + (f": {message}" if message else "")
+                first, *rest = text.split("\n")
+                print(f"{label:<{width}}{first}")
+                for line in rest:
+                    print(" " * width + line)
+                part_passing += status == "passes"
+                part_total += 1
+        print(f"{heading.split(':')[0]}: {part_passing} of {part_total} methods pass")
+        passing, total = passing + part_passing, total + part_total
     print(f"\n{passing} of {total} methods pass")
     return passing, total
 

@@ -37,7 +37,19 @@ LAYER_CLASSES = [
     layers.TanhLayer,
     layers.SoftmaxLayer,
 ]
-OBJECTIVE_CLASSES = [layers.SquaredError, layers.LogLoss, layers.CrossEntropy]
+# Part 2: the layers after the homework.
+PART2_LAYER_CLASSES = [
+    layers.LeakyReLULayer,
+    layers.SoftplusLayer,
+    layers.ELULayer,
+    layers.GELULayer,
+    layers.LogSoftmaxLayer,
+    layers.LayerNormLayer,
+    layers.BatchNormLayer,
+    layers.DropoutLayer,
+]
+LAYER_CLASSES += PART2_LAYER_CLASSES
+OBJECTIVE_CLASSES = [layers.SquaredError, layers.LogLoss, layers.CrossEntropy, layers.CrossEntropyWithLogits]
 
 
 def parts(report):
@@ -292,6 +304,213 @@ def test_bad_return_values_are_wrong_not_a_crash(returned, words):
 
     status, message = parts(checks.check_layer(Odd))["forward"]
     assert status == "wrong" and words in message
+
+
+# --------------------------------------------------------------------------
+# checks.py: Part 2, the layers after the homework
+# --------------------------------------------------------------------------
+
+def _erf_gelu(self, x):
+    from math import erf
+    return 0.5 * x * (1.0 + np.vectorize(erf)(x / np.sqrt(2.0)))
+
+
+def _layer_norm_ddof_1(self, x):
+    self.inverse_std = 1.0 / np.sqrt(x.var(axis=1, ddof=1, keepdims=True) + self.eps)
+    return (x - x.mean(axis=1, keepdims=True)) * self.inverse_std
+
+
+def _batch_norm_ddof_1(self, x):
+    return layers.BatchNormLayer._forward(self, x) * np.sqrt((len(x) - 1) / len(x))
+
+
+def _running_var_ddof_0(self, x):
+    out = layers.BatchNormLayer._forward(self, x)
+    momentum = self.momentum
+    self.running_var = (1 - momentum) * 1.0 + momentum * x.var(axis=0, keepdims=True)
+    return out
+
+
+def _batch_norm_jacobian_per_row(self):
+    # One (K, K) matrix per row, as the other layers: BatchNorm's rows interact, its features do not.
+    n, k = self.prev_out.shape
+    return np.broadcast_to(np.eye(k), (n, k, k)) * self.inverse_std
+
+
+def _dropout_not_inverted(self, x):
+    return layers.DropoutLayer._forward(self, x) * (1.0 - self.p)
+
+
+def _dropout_keeps_with_p(self, x):
+    if not self.training:
+        return layers.DropoutLayer._forward(self, x)
+    self.scale = (self.rng.random(x.shape) < self.p) / (1.0 - self.p)
+    return x * self.scale
+
+
+def _dropout_in_eval_too(self, x):
+    self.scale = (self.rng.random(x.shape) >= self.p) / (1.0 - self.p)
+    return x * self.scale
+
+
+# (layer class or factory, method overrides, the part that must say wrong, words in its message)
+PART2_CONVENTION_BUGS = {
+    "leaky-relu-alpha-at-0": (layers.LeakyReLULayer,
+                              {"_derivative": lambda self: np.where(self.prev_in > 0, 1.0, self.alpha)},
+                              "gradient", "expected 1 (SymPy), got 0.01"),
+    "softplus-eps-on-derivative": (layers.SoftplusLayer,
+                                   {"_derivative": lambda self: 1e-7 + 1.0 / (1.0 + np.exp(-self.prev_in))},
+                                   "gradient", "expected 0.00012339458 (SymPy)"),
+    "elu-1-at-0": (lambda cls: cls(alpha=0.5),
+                   {"_derivative": lambda self: np.where(self.prev_in >= 0, 1.0, 0.5 * np.exp(np.minimum(self.prev_in, 0)))},
+                   "gradient", "expected 0.5 (SymPy), got 1"),
+    "gelu-erf-form": (layers.GELULayer, {"_forward": _erf_gelu}, "forward", "expected 0.84119199 (SymPy)"),
+    "log-softmax-jacobian-transposed": (layers.LogSoftmaxLayer,
+                                        {"_gradient": lambda self: layers.LogSoftmaxLayer._gradient(self).transpose(0, 2, 1)},
+                                        "gradient", "d out[0, 0] / d x[0, 1]"),
+    "layer-norm-ddof-1": (layers.LayerNormLayer, {"_forward": _layer_norm_ddof_1}, "forward", "expected -1.3416354"),
+    "batch-norm-ddof-1": (layers.BatchNormLayer, {"_forward": _batch_norm_ddof_1}, "forward", "column 0 of the input"),
+    "batch-norm-running-var-ddof-0": (layers.BatchNormLayer, {"_forward": _running_var_ddof_0}, "forward",
+                                      "running_var[0, 0] after forward expected"),
+    "batch-norm-jacobian-per-row": (layers.BatchNormLayer, {"_gradient": _batch_norm_jacobian_per_row}, "gradient",
+                                    "d out[0, 0] / d x[0, 0]"),
+    "dropout-not-inverted": (layers.DropoutLayer, {"_forward": _dropout_not_inverted}, "forward",
+                             "expected 0 (dropped) or x / (1 - p) = 1.3333333"),
+    "dropout-keeps-with-probability-p": (layers.DropoutLayer, {"_forward": _dropout_keeps_with_p}, "forward",
+                                         "1 - p = 0.75"),
+    "dropout-drops-in-eval": (layers.DropoutLayer, {"_forward": _dropout_in_eval_too}, "forward", "eval mode"),
+}
+
+
+@pytest.mark.parametrize("bug", list(PART2_CONVENTION_BUGS))
+def test_a_part2_convention_bug_is_wrong_naming_the_method(bug):
+    base, overrides, method, words = PART2_CONVENTION_BUGS[bug]
+    cls = base if isinstance(base, type) else None
+    if cls is None:   # a factory taking the planted class
+        owner = {"elu-1-at-0": layers.ELULayer}[bug]
+        planted = type("Planted" + owner.__name__, (owner,), overrides)
+        report = checks.check_layer(lambda: base(planted))
+    else:
+        report = checks.check_layer(type("Planted" + cls.__name__, (cls,), overrides))
+    status, message = parts(report)[method]
+    assert status == "wrong" and words in message, str(report)
+    assert "expected" in message, str(report)
+
+
+def test_batch_norm_is_checked_across_the_batch():
+    """Its Jacobian is one (N, N) matrix per feature; backward is the einsum 'nk,knm->mk'."""
+    report = checks.check_layer(type("PerRow", (layers.BatchNormLayer,), {"_gradient": _batch_norm_jacobian_per_row}))
+    status, message = parts(report)["gradient"]
+    assert status == "wrong" and "J[0, 0, 0] = d out[0, 0] / d x[0, 0]" in message, str(report)
+    assert "finite differences of your forward" in message
+    assert parts(report)["backward"][0] == "passes"
+
+    def backward_one_row_at_a_time(self, grad_in):
+        # LayerNorm's backward (rows, not columns): wrong for BatchNorm.
+        norm = layers.LayerNormLayer(self.eps)
+        norm.forward(self.prev_in)
+        return norm.backward(grad_in)
+
+    report = checks.check_layer(type("RowBackward", (layers.BatchNormLayer,), {"_backward": backward_one_row_at_a_time}))
+    status, message = parts(report)["backward"]
+    assert status == "wrong" and "einsum('nk,knm->mk', grad_in, J)" in message, str(report)
+
+
+def _batch_norm_in_eval(cls=layers.BatchNormLayer):
+    layer = cls()
+    layer.training = False
+    layer.running_mean = np.array([[0.5, -1.0, 2.0, 0.0]])
+    layer.running_var = np.array([[2.0, 0.5, 4.0, 1.0]])
+    return layer
+
+
+def test_batch_norm_in_eval_mode_uses_the_running_statistics():
+    assert checks.check_layer(_batch_norm_in_eval).passed
+    # Batch statistics where the running ones belong: wrong, with SymPy's value from the running ones.
+    class AlwaysTraining(layers.BatchNormLayer):
+        def _forward(self, x):
+            self.training = True
+            return layers.BatchNormLayer._forward(self, x)
+
+    report = checks.check_layer(lambda: _batch_norm_in_eval(AlwaysTraining))
+    status, message = parts(report)["forward"]
+    assert status == "wrong" and "SymPy, with the running statistics" in message, str(report)
+
+
+def test_dropout_checks_the_mask_not_one_draw():
+    """A mask drawn another way (same distribution) passes; the seed is the layer's own."""
+    class BinomialDropout(layers.DropoutLayer):
+        def _forward(self, x):
+            if not self.training:
+                return layers.DropoutLayer._forward(self, x)
+            self.scale = self.rng.binomial(1, 1.0 - self.p, x.shape) / (1.0 - self.p)
+            return x * self.scale
+
+    assert checks.check_layer(BinomialDropout).passed
+    assert checks.check_layer(lambda: layers.DropoutLayer(p=0.0, rng=np.random.default_rng(5))).passed
+    assert checks.check_layer(lambda: layers.DropoutLayer(p=0.6, rng=np.random.default_rng(5))).passed
+
+    class SameMask(layers.DropoutLayer):
+        def _forward(self, x):
+            if self.training:
+                self.rng = np.random.default_rng(0)   # the same mask every pass
+            return layers.DropoutLayer._forward(self, x)
+
+    status, message = parts(checks.check_layer(SameMask))["forward"]
+    assert status == "wrong" and "draw a new mask on every forward pass" in message
+
+
+def test_cross_entropy_with_logits_conventions():
+    class SoftTargetsIgnored(layers.CrossEntropyWithLogits):
+        def _gradient(self, y, z):
+            return np.exp(layers.LogSoftmaxLayer().forward(z)) - y   # right for one-hot y only
+
+    status, message = parts(checks.check_objective(SoftTargetsIgnored))["gradient"]
+    assert status == "wrong" and "1/N of the mean" in message and "z = " in message
+
+    class WithoutTheMaxShift(layers.CrossEntropyWithLogits):
+        def _row_losses(self, y, z):
+            with np.errstate(all="ignore"):
+                s = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+                return -(y * np.log(s)).sum(axis=1)
+
+    status, message = parts(checks.check_objective(WithoutTheMaxShift))["eval"]
+    assert status == "wrong" and "expected finite numbers" in message
+
+
+STUB_PROBE = r"""
+import contextlib, io, json
+import checks, layers
+statuses = {}
+with contextlib.redirect_stdout(io.StringIO()):
+    for name in checks.PART2_LAYERS:
+        statuses[name] = [[part, status, message] for part, status, message
+                          in checks.check_layer(getattr(layers, name)).results]
+    statuses["CrossEntropyWithLogits"] = [[part, status, message] for part, status, message
+                                          in checks.check_objective(layers.CrossEntropyWithLogits).results]
+print(json.dumps(statuses))
+"""
+
+
+def test_part2_stubs_are_not_implemented_yet(tmp_path):
+    """The student edition's stubs (stub_python on the current layers.py): each Part 2 check
+    says not implemented yet, naming the stub and its section, and the other methods wait."""
+    (tmp_path / "layers.py").write_text(build_student.stub_python(FULL_LAYERS))
+    for name in ("checks.py", "homework.py"):
+        shutil.copyfile(REPO_ROOT / name, tmp_path / name)
+    done = subprocess.run([sys.executable, "-c", STUB_PROBE], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    statuses = json.loads(done.stdout)
+    assert set(statuses) == set(checks.PART2_LAYERS) | {"CrossEntropyWithLogits"}
+    for name, results in statuses.items():
+        first, *rest = results
+        assert first[1] == "not implemented yet", (name, first)
+        assert re.fullmatch(rf"{name}\.\w+ \(see 1\d_\w+, section \d\)", first[2]), (name, first)
+        if name == "CrossEntropyWithLogits":
+            assert [status for _, status, _ in rest] == ["not implemented yet"]
+        else:
+            assert [(part, status) for part, status, _ in rest] == [
+                ("gradient", "needs forward first"), ("backward", "needs forward first")]
 
 
 # --------------------------------------------------------------------------
@@ -621,6 +840,15 @@ calls = {
     "LogLoss": lambda: layers.LogLoss().eval([[0.0, 1.0]], [[0.2, 0.7]]),
     "CrossEntropy": lambda: layers.CrossEntropy().eval([[0.0, 1.0]], [[0.2, 0.8]]),
     "numerical_jacobian": lambda: layers.numerical_jacobian(lambda a: 2 * a, x),
+    "LeakyReLULayer": lambda: layers.LeakyReLULayer().forward(x),
+    "SoftplusLayer": lambda: layers.SoftplusLayer().forward(x),
+    "ELULayer": lambda: layers.ELULayer().forward(x),
+    "GELULayer": lambda: layers.GELULayer().forward(x),
+    "LogSoftmaxLayer": lambda: layers.LogSoftmaxLayer().forward(x),
+    "LayerNormLayer": lambda: layers.LayerNormLayer().forward(x),
+    "BatchNormLayer": lambda: layers.BatchNormLayer().forward(np.vstack([x, 2 * x])),
+    "DropoutLayer": lambda: layers.DropoutLayer(rng=np.random.default_rng(0)).forward(x),
+    "CrossEntropyWithLogits": lambda: layers.CrossEntropyWithLogits().eval([[0.0, 1.0]], [[0.2, 0.8]]),
 }
 messages = {}
 for name, call in calls.items():
@@ -748,12 +976,20 @@ def test_make_check_reports_progress(student, tmp_path):
     assert f"Checking {(out / 'layers.py').resolve()}" in stubbed
     assert "  forward             not implemented yet" in stubbed
     assert re.search(r"^0 of (\d+) methods pass$", stubbed, re.M)
+    # A course that stops at the homework reads Part 1's line alone.
+    part1 = int(re.search(r"^Part 1: 0 of (\d+) methods pass$", stubbed, re.M).group(1))
+    part2 = int(re.search(r"^Part 2: 0 of (\d+) methods pass$", stubbed, re.M).group(1))
+    assert part1 == 29 and part2 == 26
     total = int(re.search(r"^0 of (\d+) methods pass$", stubbed, re.M).group(1))
 
     finished = tmp_path / "finished"
     shutil.copytree(out, finished)
     shutil.copyfile(REPO_ROOT / "layers.py", finished / "layers.py")
-    assert re.search(rf"^{total} of {total} methods pass$", _make_check(finished), re.M)
+    finished_report = _make_check(finished)
+    assert re.search(rf"^{total} of {total} methods pass$", finished_report, re.M)
+    assert total == part1 + part2
+    assert re.search(rf"^Part 1: {part1} of {part1} methods pass$", finished_report, re.M)
+    assert re.search(rf"^Part 2: {part2} of {part2} methods pass$", finished_report, re.M)
 
     # One method 1% off: that one row says wrong, every other passes.
     (finished / "layers.py").write_text(
