@@ -8,7 +8,8 @@ The anchor rule mirrors JupyterLab 4 (`@jupyterlab/rendermime`, `renderers.ts`):
 
     createHeaderId(header) = (header.textContent ?? '').replace(/ /g, '-')
 
-applied to every rendered h1-h6 of a markdown cell. So the anchor is the heading's *rendered
+applied to every rendered h1-h6 of a markdown cell (`headerAnchors`, which sets it as the
+heading's `id`, or as `data-jupyter-id` when the sanitizer keeps no ids). So the anchor is the heading's *rendered
 text* (markdown markup gone: `**`, `*`, backticks, a link's target; the text of code spans,
 emphasis and links kept) with each single space replaced by '-'; nothing is lower-cased and no
 punctuation is dropped: `## 6. Try it` -> `6.-Try-it`, `### Figure 4` -> `Figure-4`. A link's
@@ -131,8 +132,13 @@ def anchors(path):
     return {rule(text): text for text in headings(path) if MATH_PLACEHOLDER not in text}
 
 
-def math_headings(path):
-    return [text.replace(MATH_PLACEHOLDER, "$...$") for text in headings(path) if MATH_PLACEHOLDER in text]
+def math_heading_like(path, anchor):
+    """A heading of path with math whose text before the math matches anchor, or None."""
+    for text in headings(path):
+        before_math = jupyterlab_anchor(text.split(MATH_PLACEHOLDER)[0])
+        if MATH_PLACEHOLDER in text and before_math and anchor.startswith(before_math):
+            return text.replace(MATH_PLACEHOLDER, "$...$")
+    return None
 
 
 def broken_links(path, root=REPO_ROOT):
@@ -163,9 +169,8 @@ def broken_links(path, root=REPO_ROOT):
             anchor = unquote(parts.fragment)
             if anchor in anchors(target):
                 continue
-            with_math = [text for text in math_headings(target) if jupyterlab_anchor(text).split("$")[0] and
-                         anchor.startswith(jupyterlab_anchor(text).split("$")[0])]
-            advice = (f" (the heading {with_math[0]!r} has math, whose anchor depends on MathJax:"
+            with_math = math_heading_like(target, anchor)
+            advice = (f" (the heading {with_math!r} has math, whose anchor depends on MathJax:"
                       " link a heading without math)" if with_math else "")
             problems.append(f"{where}: {url} -- {target.name} has no heading with the anchor {anchor!r}{advice}")
     return problems
@@ -218,21 +223,25 @@ def test_math_stays_out_of_links_and_headings():
 
 
 def test_a_broken_link_is_reported(tmp_path):
-    # The checker on a small course of its own: one good link, three broken ones.
+    # The checker on a small course of its own: one good link, four broken ones.
     (tmp_path / "target.ipynb").write_text(json.dumps({"cells": [
         {"cell_type": "markdown", "metadata": {}, "source": ["## 2. Derivation with SymPy\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": ["## 4. One layer at $h = [1, 2]$\n"]},
     ]}), encoding="utf-8")
     source = tmp_path / "source.ipynb"
     source.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": [
         "[good](target.ipynb#2.-Derivation-with-SymPy) [case](target.ipynb#2.-derivation-with-sympy)\n",
-        "[gone](missing.ipynb) [self](#Nowhere) [web](https://example.org/x#y)",
+        "[gone](missing.ipynb) [self](#Nowhere) [web](https://example.org/x#y)\n",
+        "[math](target.ipynb#4.-One-layer-at-h)",
     ]}]}), encoding="utf-8")
     problems = broken_links(source, root=tmp_path)
     assert [problem.split(" -- ")[0] for problem in problems] == [
         "source.ipynb, cell 0: target.ipynb#2.-derivation-with-sympy",
         "source.ipynb, cell 0: missing.ipynb",
         "source.ipynb, cell 0: #Nowhere",
+        "source.ipynb, cell 0: target.ipynb#4.-One-layer-at-h",
     ]
+    assert "has math" in problems[-1] and "has math" not in problems[0]
 
 
 # --------------------------------------------------------------------------
