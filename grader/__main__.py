@@ -1,4 +1,4 @@
-"""Command line: python -m grader SUBMISSION [--json RESULTS] [--visible-only]."""
+"""Command line: python -m grader SUBMISSION [--json RESULTS] [--visible-only] [--part 1|2]."""
 
 import argparse
 import json
@@ -95,6 +95,10 @@ def main(argv=None):
                         default=float(os.environ.get("LAYER_GRADER_IMPORT_TIMEOUT", IMPORT_TIMEOUT)),
                         help="wall-clock seconds for importing the submission "
                              "(default %(default)s; env LAYER_GRADER_IMPORT_TIMEOUT)")
+    parser.add_argument("--part", type=int, choices=[1, 2],
+                        default=int(os.environ.get("LAYER_GRADER_PART") or 0) or None,
+                        help="grade one part of the course alone: 1, the homework's layers (70 points), "
+                             "or 2, the layers after it (30); default both, 100 (env LAYER_GRADER_PART)")
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"],
                         default=os.environ.get("LAYER_GRADER_SANDBOX", "auto") or "auto",
                         help="isolation of the submission (default auto: bwrap if it works; "
@@ -108,7 +112,8 @@ def main(argv=None):
         parser.exit(2, "grader: timeouts must be positive numbers of seconds\n")
     try:
         result = grade(submission, visible_only=args.visible_only, timeout=args.timeout,
-                       import_timeout=args.import_timeout, sandbox_mode=args.sandbox)
+                       import_timeout=args.import_timeout, sandbox_mode=args.sandbox,
+                       course_part=args.part)
     except (SandboxError, GraderError, CaseError, FileNotFoundError) as error:
         parser.exit(1, f"grader: {error}\n")
 

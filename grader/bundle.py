@@ -1,4 +1,4 @@
-"""Build the Gradescope autograder bundle: python -m grader.bundle [--out dist/autograder.zip].
+"""Build the Gradescope autograder bundle: python -m grader.bundle [--out dist/autograder.zip] [--part 1|2].
 
 The zip holds, at its root, what Gradescope expects (setup.sh, run_autograder)
 and what they need: the grader package, the reference layers.py and
@@ -40,14 +40,27 @@ def _add(archive, name, data, executable=False):
     archive.writestr(info, data)
 
 
-def build(out):
-    """Write the bundle to `out`; returns the list of its members."""
+#: The line of run_autograder that names the part of the course it grades.
+GRADED_PART_LINE = b'GRADED_PART=""\n'
+
+
+def build(out, part=None):
+    """Write the bundle to `out`; returns the list of its members.
+
+    part: None to grade the whole course (100 points), 1 or 2 to grade that part
+    alone (the homework's layers, 70 points; the layers after it, 30).
+    """
     members = []
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as archive:
         for name in ("setup.sh", "run_autograder"):
-            _add(archive, name, (PACKAGE / "gradescope" / name).read_bytes(), executable=True)
+            data = (PACKAGE / "gradescope" / name).read_bytes()
+            if name == "run_autograder" and part is not None:
+                if data.count(GRADED_PART_LINE) != 1:
+                    raise SystemExit("grader.bundle: run_autograder has no GRADED_PART line to set")
+                data = data.replace(GRADED_PART_LINE, f'GRADED_PART="{int(part)}"\n'.encode())
+            _add(archive, name, data, executable=True)
             members.append(name)
         for path in sorted(PACKAGE.glob("*.py")) + [PACKAGE / "README.md"]:
             _add(archive, f"grader/{path.name}", path.read_bytes())
@@ -65,10 +78,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader.bundle", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "dist" / "autograder.zip"),
                         help="where to write the zip (default %(default)s)")
+    parser.add_argument("--part", type=int, choices=[1, 2],
+                        help="grade one part of the course alone: 1, the homework's layers (70 points), "
+                             "or 2, the layers after it (30); default both (100)")
     args = parser.parse_args(argv)
-    members = build(args.out)
+    members = build(args.out, part=args.part)
+    points = {None: 100, 1: 70, 2: 30}[args.part]
     print(f"Wrote {args.out} ({len(members)} files): upload it as the autograder of a "
-          f"Gradescope programming assignment (Ubuntu 24.04 base image).")
+          f"Gradescope programming assignment (Ubuntu 24.04 base image) worth {points} points.")
     return 0
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import harness, reference
 from .compare import compare
-from .rubric import ATOL, NUMERICAL_ATOL, RUBRIC
+from .rubric import ATOL, NUMERICAL_ATOL, PARTS, RUBRIC
 
 
 class CaseError(RuntimeError):
@@ -75,6 +75,26 @@ SOFTMAX_LARGE = np.array([
 ])
 
 
+# Batch normalisation at |x| = 1000: five rows, so that a column's Jacobian is
+# not the near-zero one of a two-row batch (whose outputs are +-1 whatever x is).
+BATCH_NORM_LARGE = np.array([
+    [1000.0, -1000.0, 1.5, -998.0],
+    [-1000.0, 1000.0, 999.0, -0.5],
+    [500.0, 999.0, -1000.0, 3.0],
+    [0.25, -750.0, 2.0, 1000.0],
+    [-999.0, 2.5, -3.0, -1000.0],
+])
+# Layer normalisation with eps = 1e-3: rows whose variance is near eps, where eps shows.
+LAYER_NORM_EPS = np.array([
+    [0.01, -0.02, 0.03, 0.0],
+    [1.0, 1.05, 0.98, 1.01],
+    [-0.5, 0.5, 0.25, -0.25],
+])
+
+#: Part 2's elementwise activations: no state beyond prev_in.
+PART2_ELEMENTWISE = ("LeakyReLULayer", "SoftplusLayer", "ELULayer", "GELULayer")
+
+
 def _random_batch(seed, scale=2.0, n=None, k=None):
     rng = np.random.default_rng(seed)
     n = n or int(rng.integers(2, 7))
@@ -105,6 +125,7 @@ class Scenario:
     attrs: dict = field(default_factory=dict)  # attributes set after construction (weights, biases)
     rng_seed: int = None
     derivative_note: str = ""  # added to the description for the gradient and backward parts
+    report: tuple = ()  # attributes the forward part returns too (BatchNorm's running statistics)
 
 
 def _scenarios(cls_name, homework):
@@ -139,6 +160,10 @@ def _scenarios(cls_name, homework):
             Scenario("large", False, "|x| = 1000, data on the same scale", LARGE,
                      init_arrays={"data": 1000.0 * np.vstack([SMALL_BATCH, h / 4.0])}),
         ]
+    if cls_name == "BatchNormLayer":
+        return _batch_norm_scenarios(homework)
+    if cls_name == "DropoutLayer":
+        return _dropout_scenarios(homework)
     scenarios = [
         Scenario("h", True, "homework h = [[1, 2, 3, 4]]", h),
         Scenario("batch", True, "a 3 x 4 batch", SMALL_BATCH),
@@ -147,7 +172,7 @@ def _scenarios(cls_name, homework):
     x_random = _random_batch(seed)
     n, k = x_random.shape
     scenarios.append(Scenario("random", False, f"random {n} x {k} batch", x_random))
-    if cls_name == "SoftmaxLayer":
+    if cls_name in ("SoftmaxLayer", "LogSoftmaxLayer"):
         scenarios.append(Scenario("large", False, "|x| = 1000 (no overflow: shift by the row maximum)",
                                   SOFTMAX_LARGE))
     else:
@@ -155,11 +180,99 @@ def _scenarios(cls_name, homework):
     if cls_name == "ReLULayer":
         scenarios.append(Scenario("zeros", False, "x with exact zeros (the course's derivative at 0 is 1)",
                                   RELU_ZEROS))
+    if cls_name == "LeakyReLULayer":
+        scenarios.append(Scenario("zeros", False, "x with exact zeros (the derivative at 0 is 1, as ReLU's)",
+                                  RELU_ZEROS))
+        scenarios.append(Scenario("alpha", False, "the layer's own alpha = 0.2", _random_batch(seed + 1),
+                                  init={"alpha": 0.2}))
+    if cls_name == "ELULayer":
+        scenarios.append(Scenario("zeros", False, "alpha = 0.5 and x with exact zeros (the derivative at 0 "
+                                  "is alpha)", RELU_ZEROS, init={"alpha": 0.5}))
+    if cls_name == "LayerNormLayer":
+        scenarios.append(Scenario("eps", False, "the layer's own eps = 1e-3, rows of variance near eps",
+                                  LAYER_NORM_EPS, init={"eps": 1e-3}))
     if cls_name in ("LogisticSigmoidLayer", "TanhLayer"):
         scenarios[-1].derivative_note = "with the default eps = 1e-7, only eps is left on the saturated diagonal"
         scenarios.append(Scenario("eps", False, "the layer's own eps = 1e-3 on the diagonal",
                                   _random_batch(seed + 1), init={"eps": 1e-3}))
     return scenarios
+
+
+def _batch_norm_scenarios(homework):
+    """Training mode with batches of 2 to 8 rows (a batch of one has no variance), the
+    running statistics after a training batch, and eval mode with set running statistics."""
+    h = homework.H
+    rng = np.random.default_rng(500)
+    running = {"training": False, "running_mean": rng.normal(0, 1, (1, 4)),
+               "running_var": rng.uniform(0.5, 3.0, (1, 4))}
+    random_running = {"training": False, "running_mean": rng.normal(0, 1, (1, 5)),
+                      "running_var": rng.uniform(0.5, 3.0, (1, 5))}
+    statistics = ("running_mean", "running_var")
+    return [
+        Scenario("batch", True, "training, a 3 x 4 batch", SMALL_BATCH),
+        Scenario("two", True, "training, homework h and -h/2: a batch of 2 rows", np.vstack([h, -h / 2])),
+        Scenario("eval", True, "eval mode, a 3 x 4 batch, running statistics set", SMALL_BATCH, attrs=running),
+        Scenario("random2", False, "training, random 2 x 5 batch", _random_batch(501, n=2, k=5), report=statistics),
+        Scenario("random5", False, "training, random 5 x 3 batch, momentum 0.3", _random_batch(502, n=5, k=3),
+                 init={"momentum": 0.3}, report=statistics),
+        Scenario("random8", False, "training, random 8 x 6 batch, eps = 1e-3", _random_batch(503, n=8, k=6),
+                 init={"eps": 1e-3}, report=statistics),
+        Scenario("large", False, "training, |x| = 1000 in a 5 x 4 batch", BATCH_NORM_LARGE, report=statistics),
+        Scenario("eval_h", False, "eval mode, homework h alone (one row is enough in eval)", h, attrs=running),
+        Scenario("eval_random", False, "eval mode, random 6 x 5 batch", _random_batch(504, n=6, k=5),
+                 attrs=random_running),
+    ]
+
+
+def _dropout_scenarios(homework):
+    """The child builds the layer with np.random.default_rng(seed); the expected values
+    come from the reference with a generator of the same seed."""
+    return [
+        Scenario("batch", True, "training, p = 0.5, a 3 x 4 batch, rng seed 0", SMALL_BATCH,
+                 {"p": 0.5}, rng_seed=0),
+        Scenario("h", True, "training, p = 0.25, homework h, rng seed 1", homework.H, {"p": 0.25}, rng_seed=1),
+        Scenario("random", False, "training, p = 0.3, random 7 x 6 batch, rng seed 2",
+                 _random_batch(601, n=7, k=6), {"p": 0.3}, rng_seed=2),
+        Scenario("large", False, "training, p = 0.5, |x| = 1000, rng seed 3", LARGE, {"p": 0.5}, rng_seed=3),
+        Scenario("p0", False, "p = 0: the identity", _random_batch(602, n=3, k=5), {"p": 0.0}, rng_seed=4),
+        Scenario("eval", False, "eval mode (training = False): the identity", _random_batch(603, n=4, k=3),
+                 {"p": 0.5}, attrs={"training": False}, rng_seed=5),
+    ]
+
+
+def _derivative_state(layer, cls_name):
+    """What a stateful layer's gradient and backward read besides prev_in and prev_out,
+    from the reference's forward pass: (arrays, values), set in the child after the state.
+
+    Its documented attributes (LayerNorm's and BatchNorm's inverse_std, Dropout's scale),
+    the mode of the last forward, and the column normaliser that BatchNorm's skeleton
+    keeps (`_columns`, a LayerNormLayer of x^T) where training used it.
+    """
+    arrays, values = {}, {}
+    if cls_name == "LayerNormLayer":
+        arrays["inverse_std"] = layer.inverse_std
+    elif cls_name == "DropoutLayer":
+        arrays["scale"] = layer.scale
+    elif cls_name == "BatchNormLayer":
+        arrays["inverse_std"] = layer.inverse_std
+        values["_forward_training"] = bool(layer._forward_training)
+        if layer._forward_training:
+            columns = layer._columns
+            arrays["_columns.prev_in"] = columns.prev_in
+            arrays["_columns.prev_out"] = columns.prev_out
+            arrays["_columns.inverse_std"] = columns.inverse_std
+    return arrays, values
+
+
+def _attribute_values(attrs):
+    """Scenario attributes split into arrays and JSON-ready plain values (training = False)."""
+    arrays, values = {}, {}
+    for name, value in attrs.items():
+        if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
+            values[name] = value
+        else:
+            arrays[name] = value
+    return arrays, values
 
 
 def _reference_layer(ref_layers, cls_name, scenario):
@@ -181,16 +294,31 @@ def _layer_cases(ref_layers, cls_name, kind, scenarios):
         out = layer.forward(x)
         jacobian = layer.gradient()
         arrays = dict(scenario.init_arrays)
-        arrays.update(scenario.attrs)
+        attr_arrays, attr_values = _attribute_values(scenario.attrs)
+        arrays.update(attr_arrays)
         request = {"init": dict(scenario.init), "attrs": list(scenario.attrs)}
+        if attr_values:
+            request["values"] = dict(attr_values)
         if scenario.rng_seed is not None:
             request["rng_seed"] = scenario.rng_seed
         if kind == "layer_forward":
             arrays["x"] = x
             expected, names, unchanged, row_input = [out], ["out"], ["x"], "x"
+            if scenario.report:
+                request["report"] = list(scenario.report)
+                expected += [getattr(layer, name) for name in scenario.report]
+                names += list(scenario.report)
         else:
             arrays["prev_in"], arrays["prev_out"] = x, out
             request["state"] = True
+            state_arrays, state_values = _derivative_state(layer, cls_name)
+            if state_arrays or state_values:
+                # The learner's own forward runs first (its private state is its own), then
+                # prev_in, prev_out and these are set from the reference: no cascade.
+                request["own_forward"] = True
+                request["state_attrs"] = list(state_arrays) + list(state_values)
+                request["state_values"] = state_values
+                arrays.update(state_arrays)
             if cls_name == "InputLayer":
                 # The statistics of the data from the reference too, so that a
                 # bug in _statistics loses the forward part only.
@@ -202,7 +330,7 @@ def _layer_cases(ref_layers, cls_name, kind, scenarios):
                     else:
                         values[name] = value.item() if isinstance(value, np.generic) else value
                     request["attrs"].append(name)
-                request["values"] = values
+                request.setdefault("values", {}).update(values)
             unchanged, row_input = ["prev_in", "prev_out"], "prev_in"
             if kind == "layer_gradient":
                 expected, names = [jacobian], ["J"]
@@ -213,6 +341,8 @@ def _layer_cases(ref_layers, cls_name, kind, scenarios):
                 if kind == "layer_backward":
                     if jacobian.ndim == 2:  # the fully connected layer: one matrix for every row
                         expected = [np.einsum("ni,ij->nj", grad_in, jacobian)]
+                    elif cls_name == "BatchNormLayer":  # J[k, n, m] = d out[n, k] / d x[m, k]
+                        expected = [np.einsum("nk,knm->mk", grad_in, jacobian)]
                     else:
                         expected = [np.einsum("ni,nij->nj", grad_in, jacobian)]
                     names = ["grad_out"]
@@ -258,6 +388,21 @@ def _objective_inputs(cls_name, homework):
              rng.integers(0, 2, (n, k)).astype(float), rng.uniform(0.05, 0.95, (n, k))),
             ("edges", False, "yhat at and near 0 and 1 (the eps inside the log and the denominator)",
              edge_y, edge_yhat),
+        ]
+    if cls_name == "CrossEntropyWithLogits":
+        n, k = 5, 4
+        soft = rng.dirichlet(np.ones(k), n) * rng.uniform(0.3, 1.0, (n, 1))  # rows sum below 1
+        large_y = np.array([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+        large_z = np.array([[1000.0, -1000.0, 3.0, 998.0], [1000.0, 999.0, -1000.0, 0.0],
+                            [-1000.0, 1000.0, -999.0, 1000.0]])
+        return [
+            ("h", True, "the homework's one-hot y, logits z = ln([0.2, 0.2, 0.6])",
+             homework.Y_ONE_HOT, np.log(homework.YHAT_THREE)),
+            ("random", False, f"random {n} x {k} logits, one-hot targets (the 1/N of the mean)",
+             np.eye(k)[rng.integers(0, k, n)], rng.normal(0, 2.0, (n, k))),
+            ("soft", False, f"soft targets whose rows do not sum to 1: softmax(z) sum(y) - y",
+             soft, rng.normal(0, 2.0, (n, k))),
+            ("large", False, "|z| = 1000: log-softmax without overflow, no eps", large_y, large_z),
         ]
     n, k = 5, 4
     one_hot = np.eye(k)[rng.integers(0, k, n)]
@@ -337,17 +482,24 @@ def _check_discriminates(part, case):
             )
 
 
-def build_parts(visible_only=False):
-    """Every part of the rubric with its cases (expected values checked to discriminate)."""
+OBJECTIVES = ("SquaredError", "LogLoss", "CrossEntropy", "CrossEntropyWithLogits")
+
+
+def build_parts(visible_only=False, course_part=None):
+    """Every part of the rubric with its cases (expected values checked to discriminate).
+
+    course_part: None for the whole rubric, 1 or 2 for Part 1's or Part 2's parts only.
+    """
     ref_layers, homework = reference.load()
     scenario_cache = {}
     parts = []
-    for name, visible_points, hidden_points, what in RUBRIC:
+    rubric = RUBRIC if course_part is None else PARTS[course_part]
+    for name, visible_points, hidden_points, what in rubric:
         cls_name, _, method = name.partition(".")
         if name == "numerical_jacobian":
             part = Part(name, "numerical_jacobian", None, visible_points, hidden_points, what)
             part.cases = _numerical_cases(ref_layers, homework)
-        elif method in ("eval", "gradient") and cls_name in ("SquaredError", "LogLoss", "CrossEntropy"):
+        elif method in ("eval", "gradient") and cls_name in OBJECTIVES:
             kind = f"objective_{method}"
             part = Part(name, kind, cls_name, visible_points, hidden_points, what)
             part.cases = _objective_cases(ref_layers, cls_name, kind, homework)

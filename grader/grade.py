@@ -311,14 +311,16 @@ def _grade_group(sandbox, source, parts, timeout, startup):
 
 
 def grade(submission, visible_only=False, timeout=PART_TIMEOUT, import_timeout=IMPORT_TIMEOUT,
-          sandbox_mode="auto", workers=WORKERS, sandbox=None):
+          sandbox_mode="auto", workers=WORKERS, sandbox=None, course_part=None):
     """Grade the file `submission`; returns a Grade. Raises only when the grader cannot run.
 
     `sandbox` (a sandbox.Sandbox) replaces the one `sandbox_mode` would choose.
+    `course_part` 1 or 2 grades that part of the course alone (Part 1: 70 points,
+    Part 2: 30); None grades both (100).
     """
     start = time.monotonic()
     source = open(submission, "rb").read()
-    parts = build_parts(visible_only=visible_only)
+    parts = build_parts(visible_only=visible_only, course_part=course_part)
     if sandbox is None:
         sandbox = Sandbox(sandbox_mode, reference_file=reference_dir() / "layers.py")
     problem, refused = _probe_import(sandbox, source, import_timeout)
