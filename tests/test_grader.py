@@ -876,6 +876,28 @@ def test_endless_method_and_crashes_cost_their_own_part(tmp_path):
     assert _harness_processes() == []
 
 
+def test_an_endless_forward_of_a_stateful_layer_costs_its_forward_only(tmp_path):
+    """Batch normalisation's gradient and backward run the learner's own forward first (for
+    the state it keeps); that run is bounded, so a forward that never returns loses only
+    the forward part, at the cost of one part timeout."""
+    looping = textwrap.dedent('''
+
+        def _loop(self, x):
+            while True:
+                try:
+                    pass
+                except Exception:  # an alarm must not be swallowed here
+                    pass
+
+
+        BatchNormLayer._forward = _loop
+    ''')
+    result, seconds = grade_hostile(tmp_path, reference_source() + looping, "stateful-loop")
+    assert failed_parts(result) == {"BatchNormLayer.forward"}
+    assert f"timeout: no answer within {HOSTILE_TIMEOUT:g} s" in feedback_of(result, "BatchNormLayer.forward")
+    assert seconds < HOSTILE_TIMEOUT + 8
+
+
 # --------------------------------------------------------------------------
 # The Gradescope bundle
 # --------------------------------------------------------------------------
