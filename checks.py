@@ -5,6 +5,7 @@ mistake. Each prints a short report and returns it, so a notebook cell shows
 at a glance what passes, what is not implemented yet, and what is wrong.
 
     check_layer(layers.ReLULayer)            # forward, gradient, backward
+    check_layer(layers.BatchNormLayer)       # Part 2 too: its (K, N, N) Jacobian across the batch
     check_objective(layers.CrossEntropy)     # eval, gradient
     check_numerical_jacobian(layers.numerical_jacobian)
     check_answer(answer, expected, ...)      # a number worked out by hand
@@ -711,6 +712,19 @@ def check_layer(layer, reference=None):
     with an exact 0 and large entries. Values pass when within RTOL = 1e-6
     relative (ATOL = 1e-12 absolute) of the reference. backward(g) is compared
     with einsum('ni,nij->nj', g, J) for SymPy's J and a seeded g.
+
+    Two layers of Part 2 differ. BatchNormLayer couples the rows of a batch:
+    its gradient is checked as the (K, N, N) Jacobian J[k, n, m] =
+    d out[n, k] / d x[m, k] (SymPy per column; finite differences across the
+    batch beside a wrong entry), backward against einsum('nk,knm->mk', g, J),
+    and forward also by the running statistics it leaves (training: PyTorch's
+    momentum update, the batch variance with ddof=1; eval: unchanged). A
+    factory that sets training = False and running_mean / running_var checks
+    eval mode. DropoutLayer's mask is random, so its properties are checked
+    (see _check_dropout): every entry 0 or x / (1 - p), the share kept, a new
+    mask each pass, the identity in eval, and gradient and backward against
+    the mask of the layer's own last forward; layers.DropoutLayer is checked
+    with p = DROPOUT_P and a seeded rng.
 
     Returns:
     - report: Report, printed as it is returned; report.passed is True when

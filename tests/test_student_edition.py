@@ -337,6 +337,14 @@ def _batch_norm_jacobian_per_row(self):
     return np.broadcast_to(np.eye(k), (n, k, k)) * self.inverse_std
 
 
+def _elu_derivative_1_at_0(self):
+    return np.where(self.prev_in >= 0, 1.0, self.alpha * np.exp(np.minimum(self.prev_in, 0.0)))
+
+
+def _log_softmax_jacobian_transposed(self):
+    return layers.LogSoftmaxLayer._gradient(self).transpose(0, 2, 1)
+
+
 def _dropout_not_inverted(self, x):
     return layers.DropoutLayer._forward(self, x) * (1.0 - self.p)
 
@@ -353,7 +361,7 @@ def _dropout_in_eval_too(self, x):
     return x * self.scale
 
 
-# (layer class or factory, method overrides, the part that must say wrong, words in its message)
+# (layer class, method overrides, the part that must say wrong, words in its message[, constructor keywords])
 PART2_CONVENTION_BUGS = {
     "leaky-relu-alpha-at-0": (layers.LeakyReLULayer,
                               {"_derivative": lambda self: np.where(self.prev_in > 0, 1.0, self.alpha)},
@@ -361,12 +369,10 @@ PART2_CONVENTION_BUGS = {
     "softplus-eps-on-derivative": (layers.SoftplusLayer,
                                    {"_derivative": lambda self: 1e-7 + 1.0 / (1.0 + np.exp(-self.prev_in))},
                                    "gradient", "expected 0.00012339458 (SymPy)"),
-    "elu-1-at-0": (lambda cls: cls(alpha=0.5),
-                   {"_derivative": lambda self: np.where(self.prev_in >= 0, 1.0, 0.5 * np.exp(np.minimum(self.prev_in, 0)))},
-                   "gradient", "expected 0.5 (SymPy), got 1"),
+    "elu-1-at-0": (layers.ELULayer, {"_derivative": _elu_derivative_1_at_0}, "gradient",
+                   "expected 0.5 (SymPy), got 1", {"alpha": 0.5}),
     "gelu-erf-form": (layers.GELULayer, {"_forward": _erf_gelu}, "forward", "expected 0.84119199 (SymPy)"),
-    "log-softmax-jacobian-transposed": (layers.LogSoftmaxLayer,
-                                        {"_gradient": lambda self: layers.LogSoftmaxLayer._gradient(self).transpose(0, 2, 1)},
+    "log-softmax-jacobian-transposed": (layers.LogSoftmaxLayer, {"_gradient": _log_softmax_jacobian_transposed},
                                         "gradient", "d out[0, 0] / d x[0, 1]"),
     "layer-norm-ddof-1": (layers.LayerNormLayer, {"_forward": _layer_norm_ddof_1}, "forward", "expected -1.3416354"),
     "batch-norm-ddof-1": (layers.BatchNormLayer, {"_forward": _batch_norm_ddof_1}, "forward", "column 0 of the input"),
@@ -384,14 +390,9 @@ PART2_CONVENTION_BUGS = {
 
 @pytest.mark.parametrize("bug", list(PART2_CONVENTION_BUGS))
 def test_a_part2_convention_bug_is_wrong_naming_the_method(bug):
-    base, overrides, method, words = PART2_CONVENTION_BUGS[bug]
-    cls = base if isinstance(base, type) else None
-    if cls is None:   # a factory taking the planted class
-        owner = {"elu-1-at-0": layers.ELULayer}[bug]
-        planted = type("Planted" + owner.__name__, (owner,), overrides)
-        report = checks.check_layer(lambda: base(planted))
-    else:
-        report = checks.check_layer(type("Planted" + cls.__name__, (cls,), overrides))
+    base, overrides, method, words, *keywords = PART2_CONVENTION_BUGS[bug]
+    planted = type("Planted" + base.__name__, (base,), overrides)
+    report = checks.check_layer((lambda: planted(**keywords[0])) if keywords else planted)
     status, message = parts(report)[method]
     assert status == "wrong" and words in message, str(report)
     assert "expected" in message, str(report)
@@ -399,7 +400,8 @@ def test_a_part2_convention_bug_is_wrong_naming_the_method(bug):
 
 def test_batch_norm_is_checked_across_the_batch():
     """Its Jacobian is one (N, N) matrix per feature; backward is the einsum 'nk,knm->mk'."""
-    report = checks.check_layer(type("PerRow", (layers.BatchNormLayer,), {"_gradient": _batch_norm_jacobian_per_row}))
+    per_row = type("PerRow", (layers.BatchNormLayer,), {"_gradient": _batch_norm_jacobian_per_row})
+    report = checks.check_layer(per_row)
     status, message = parts(report)["gradient"]
     assert status == "wrong" and "J[0, 0, 0] = d out[0, 0] / d x[0, 0]" in message, str(report)
     assert "finite differences of your forward" in message
@@ -411,7 +413,8 @@ def test_batch_norm_is_checked_across_the_batch():
         norm.forward(self.prev_in)
         return norm.backward(grad_in)
 
-    report = checks.check_layer(type("RowBackward", (layers.BatchNormLayer,), {"_backward": backward_one_row_at_a_time}))
+    row_backward = type("RowBackward", (layers.BatchNormLayer,), {"_backward": backward_one_row_at_a_time})
+    report = checks.check_layer(row_backward)
     status, message = parts(report)["backward"]
     assert status == "wrong" and "einsum('nk,knm->mk', grad_in, J)" in message, str(report)
 
