@@ -237,9 +237,9 @@ class _LayerReference:
 
     forward(X) -> (N, K_out); jacobian(X) -> (N, K_out, K_in) or, for the fully
     connected layer, (K_out, K_in), or for batch normalisation (K, N, N);
-    weight_gradients(X, G) -> (dW, db) or None; after_forward(instance, before)
-    -> None or what is wrong with the state a forward pass left (the running
-    statistics), `before` being what prepare(instance) read before it.
+    weight_gradients(X, G) -> (dW, db) or None; after_forward(instance, X) ->
+    None or what is wrong with the state the first forward pass left (the
+    running statistics).
     """
 
     weight_gradients = None
@@ -253,10 +253,6 @@ class _LayerReference:
         # "rows": one (K_out, K_in) matrix per row; "shared": one matrix for every row;
         # "batch": one (N, N) matrix per feature, the rows of a column coupled.
         self.layout = layout
-
-    def prepare(self, instance, x):
-        """Read what a forward pass may change (the running statistics) before the first one."""
-        return None
 
 
 def _elementwise_reference(expression, symbol, eps=0.0):
@@ -306,8 +302,14 @@ def _batch_norm_reference(instance):
     momentum = float(getattr(instance, "momentum", 0.1))
     training = bool(getattr(instance, "training", True))
 
-    def running(instance, k):
-        mean, var = getattr(instance, "running_mean", None), getattr(instance, "running_var", None)
+    # The running statistics as the layer was made (None: 0 and 1, set by the first forward);
+    # eval mode's expected values use these, whatever a forward later stores.
+    stored = {label: getattr(instance, label, None) for label in ("running_mean", "running_var")}
+    stored = {label: None if value is None else np.array(value, dtype=np.float64)
+              for label, value in stored.items()}
+
+    def running(k):
+        mean, var = stored["running_mean"], stored["running_var"]
         mean = np.zeros((1, k)) if mean is None else np.array(mean, dtype=np.float64).reshape(1, k)
         var = np.ones((1, k)) if var is None else np.array(var, dtype=np.float64).reshape(1, k)
         return mean, var
@@ -323,22 +325,17 @@ def _batch_norm_reference(instance):
         arguments = (X_SYMBOL, mu, var)
 
         def forward(x):
-            return _evaluate(arguments, expression, x, *running(instance, x.shape[1]))
+            return _evaluate(arguments, expression, x, *running(x.shape[1]))
 
         def jacobian(x):
             n, k = x.shape
-            slopes = _evaluate(arguments, derivative, x, *running(instance, k))   # (N, K), r_k in column k
+            slopes = _evaluate(arguments, derivative, x, *running(k))   # (N, K), r_k in column k
             return slopes.T[:, :, None] * np.eye(n)
 
         reference = _LayerReference(forward, jacobian, layout="batch")
 
-    state = {}
-
-    def prepare(layer, x):
-        state["before"] = running(layer, x.shape[1])
-
     def after_forward(layer, x):
-        old_mean, old_var = state["before"]
+        old_mean, old_var = running(x.shape[1])
         if training:
             want_mean = (1 - momentum) * old_mean + momentum * x.mean(axis=0, keepdims=True)
             want_var = (1 - momentum) * old_var + momentum * x.var(axis=0, ddof=1, keepdims=True)
@@ -359,7 +356,6 @@ def _batch_norm_reference(instance):
                         f"({how.format(what) if training else how.format('')}), got {_number(got[index])}")
         return None
 
-    reference.prepare = prepare
     reference.after_forward = after_forward
     reference.source = "SymPy" if training else "SymPy, with the running statistics"
     return reference
@@ -766,7 +762,6 @@ def check_layer(layer, reference=None):
         return _check_dropout(instance, title)
     want_out = expected.forward(x)
     results = []
-    expected.prepare(instance, x)
 
     # forward
     forward_status = _part(results, "forward", lambda: _check_forward(instance, x, want_out, expected))

@@ -439,6 +439,17 @@ def test_batch_norm_in_eval_mode_uses_the_running_statistics():
     status, message = parts(report)["forward"]
     assert status == "wrong" and "SymPy, with the running statistics" in message, str(report)
 
+    class UpdatesInEval(layers.BatchNormLayer):
+        def _forward(self, x):
+            out = layers.BatchNormLayer._forward(self, x)
+            self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(axis=0, keepdims=True)
+            return out
+
+    report = checks.check_layer(lambda: _batch_norm_in_eval(UpdatesInEval))
+    status, message = parts(report)["forward"]
+    assert status == "wrong" and "running_mean[0, 0] after forward" in message and "unchanged" in message
+    assert parts(report)["gradient"][0] == parts(report)["backward"][0] == "passes"
+
 
 def test_dropout_checks_the_mask_not_one_draw():
     """A mask drawn another way (same distribution) passes; the seed is the layer's own."""
