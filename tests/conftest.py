@@ -7,13 +7,11 @@ keeps the whole suite fast; raise it locally for a deeper search with
 """
 
 import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-import layers
+from layer_cases import LAYER_FACTORIES, LOG_LOSS_CLASSES, OBJECTIVE_CLASSES, REPO_ROOT
 
 settings.register_profile(
     "layers",
@@ -31,58 +29,11 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "layers"))
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="session")
 def repo_root():
     """The project root, which holds layers.py."""
     return REPO_ROOT
-
-
-# --------------------------------------------------------------------------
-# Shared parameter lists (imported by the test modules) and fixtures
-# --------------------------------------------------------------------------
-
-#: A (2, 3) batch that every layer of LAYER_FACTORIES accepts.
-GOOD_X = np.array([[0.5, -1.5, 2.0], [3.0, 0.0, -4.0]])
-
-OBJECTIVE_CLASSES = [
-    pytest.param(layers.SquaredError, id="squared-error"),
-    pytest.param(layers.LogLoss, id="log-loss"),
-    pytest.param(layers.CrossEntropy, id="cross-entropy"),
-]
-#: The objectives for probabilities: y and yhat in [0, 1], logs inside.
-LOG_LOSS_CLASSES = OBJECTIVE_CLASSES[1:]
-
-#: The layers with eps on their Jacobian's diagonal, each with its exact
-#: derivative written without its output g: sigma' = 1 / (4 cosh^2(x / 2)),
-#: tanh' = 1 / cosh^2(x).
-EPS_LAYERS = [
-    pytest.param(layers.LogisticSigmoidLayer, lambda x: 1.0 / (4.0 * np.cosh(x / 2.0) ** 2), id="sigmoid"),
-    pytest.param(layers.TanhLayer, lambda x: 1.0 / np.cosh(x) ** 2, id="tanh"),
-]
-#: Everything that takes an eps.
-EPS_OWNERS = [pytest.param(param.values[0], id=param.id) for param in EPS_LAYERS] + LOG_LOSS_CLASSES
-
-#: Smooth layers with their exact derivative (eps=0; eps is tested on its own).
-SMOOTH_LAYERS = [
-    pytest.param(layers.LinearLayer, id="linear"),
-    pytest.param(lambda: layers.LogisticSigmoidLayer(eps=0), id="sigmoid"),
-    pytest.param(lambda: layers.TanhLayer(eps=0), id="tanh"),
-    pytest.param(layers.SoftmaxLayer, id="softmax"),
-    pytest.param(layers.SoftplusLayer, id="softplus"),
-    pytest.param(layers.GELULayer, id="gelu"),
-    pytest.param(layers.LogSoftmaxLayer, id="log-softmax"),
-]
-#: Every activation, with and without eps.
-ALL_ACTIVATIONS = SMOOTH_LAYERS + [
-    pytest.param(layers.ReLULayer, id="relu"),
-    pytest.param(layers.LogisticSigmoidLayer, id="sigmoid-eps"),
-    pytest.param(layers.TanhLayer, id="tanh-eps"),
-    pytest.param(layers.LeakyReLULayer, id="leaky-relu"),
-    pytest.param(layers.ELULayer, id="elu"),
-]
 
 
 @pytest.fixture(scope="session", params=OBJECTIVE_CLASSES)
@@ -95,36 +46,6 @@ def objective_class(request):
 def log_loss_class(request):
     """LogLoss, then CrossEntropy."""
     return request.param
-
-
-def _in_eval_mode(layer):
-    """The layer (BatchNorm or dropout) switched to eval mode."""
-    layer.training = False
-    return layer
-
-
-# One of each layer, each accepting (N, 3) input.
-LAYER_FACTORIES = {
-    "input": lambda: layers.InputLayer([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]),
-    "fully-connected": lambda: layers.FullyConnectedLayer(3, 3, rng=np.random.default_rng(0)),
-    "linear": layers.LinearLayer,
-    "relu": layers.ReLULayer,
-    "sigmoid": layers.LogisticSigmoidLayer,
-    "sigmoid-eps0": lambda: layers.LogisticSigmoidLayer(eps=0),
-    "tanh": layers.TanhLayer,
-    "tanh-eps0": lambda: layers.TanhLayer(eps=0),
-    "softmax": layers.SoftmaxLayer,
-    "leaky-relu": layers.LeakyReLULayer,
-    "softplus": layers.SoftplusLayer,
-    "elu": layers.ELULayer,
-    "gelu": layers.GELULayer,
-    "log-softmax": layers.LogSoftmaxLayer,
-    "layer-norm": layers.LayerNormLayer,
-    "batch-norm": layers.BatchNormLayer,
-    "batch-norm-eval": lambda: _in_eval_mode(layers.BatchNormLayer()),
-    "dropout": lambda: layers.DropoutLayer(rng=np.random.default_rng(0)),
-    "dropout-eval": lambda: _in_eval_mode(layers.DropoutLayer(rng=np.random.default_rng(0))),
-}
 
 
 @pytest.fixture(params=list(LAYER_FACTORIES.values()), ids=list(LAYER_FACTORIES))

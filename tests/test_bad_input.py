@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import layers
-from conftest import EPS_OWNERS, GOOD_X, LOG_LOSS_CLASSES, OBJECTIVE_CLASSES
+from layer_cases import EPS_OWNERS, GOOD_X, LOG_LOSS_CLASSES, OBJECTIVE_CLASSES
 
 
 @contextmanager

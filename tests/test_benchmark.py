@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import layers
-from conftest import REPO_ROOT
+from layer_cases import REPO_ROOT
 
 spec = importlib.util.spec_from_file_location("bench_layers", REPO_ROOT / "benchmarks" / "bench_layers.py")
 bench = importlib.util.module_from_spec(spec)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import layers
-from conftest import GOOD_X
+from layer_cases import GOOD_X
 
 mpmath.mp.dps = 50
 BIGGEST = np.finfo(np.float64).max

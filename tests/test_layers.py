@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import layers
-from conftest import ALL_ACTIVATIONS, EPS_LAYERS, OBJECTIVE_CLASSES, SMOOTH_LAYERS
+from layer_cases import ALL_ACTIVATIONS, EPS_LAYERS, OBJECTIVE_CLASSES, SMOOTH_LAYERS
 
 MAX_ABS = 30.0
 values = st.floats(-MAX_ABS, MAX_ABS, allow_nan=False, allow_infinity=False)

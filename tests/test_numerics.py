@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import layers
-from conftest import EPS_LAYERS
+from layer_cases import EPS_LAYERS
 
 BIG = 1000.0  # exp(1000) overflows float64; a careless sigmoid or softmax warns
 

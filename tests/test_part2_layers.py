@@ -21,7 +21,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import layers
-from conftest import GOOD_X
+from layer_cases import GOOD_X
 from test_bad_input import rejected
 from test_layers import (
     FD_ATOL,

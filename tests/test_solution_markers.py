@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import layers
-from conftest import REPO_ROOT
+from layer_cases import REPO_ROOT
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT = re.compile(r"^# (?P<what>\S.*?) -- (?P<stem>\d\d_\w+), section (?P<section>\d+)$")
