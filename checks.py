@@ -759,7 +759,8 @@ def check_layer(layer, reference=None):
     except Exception as error:
         return _constructor_failed(title, methods, error)
     if reference is None and builtin == "DropoutLayer":
-        return _check_dropout(instance, title)
+        # A class: made here by _default_instance with np.random.default_rng(0).
+        return _check_dropout(instance, title, seed=0 if cls is not None else None)
     want_out = expected.forward(x)
     results = []
 
@@ -806,7 +807,7 @@ def dropout_inputs():
     return np.where(x == 0, 0.5, x)
 
 
-def _check_dropout(instance, title):
+def _check_dropout(instance, title, seed=None):
     """Dropout's mask is random, so its properties are checked, not one draw.
 
     forward: each entry dropped (0) or kept and scaled, x / (1 - p); on a
@@ -815,6 +816,10 @@ def _check_dropout(instance, title):
     gradient: diag(mask / (1 - p)) with the mask of the layer's own last
     forward (read off its output: x has no zeros), the identity in eval.
     backward: grad_in * mask / (1 - p), grad_in in eval.
+
+    With `seed` (the layer was made here with np.random.default_rng(seed)), the
+    first mask must also be the course's drawing, rng.random(x.shape) >= p (the
+    stub's hint; the autograder compares masks drawn so from the same seed).
     """
     p = float(getattr(instance, "p", 0.5))
     scale = 1.0 / (1.0 - p)
@@ -841,6 +846,17 @@ def _check_dropout(instance, title):
                 raise _Stop("wrong", f"row {n}, x = {_row(x[n])}:\nout[{n}, {k}] expected 0 (dropped) or "
                                      f"x / (1 - p) = {_number(x[n, k] * scale)} (kept, scaled by "
                                      f"1 / (1 - p) with p = {p:g}), got {_number(out[n, k])}")
+            if seed is not None:
+                want_kept = np.random.default_rng(seed).random(x.shape) >= p
+                differs = want_kept != (out != 0)
+                if differs.any():
+                    n, k = (int(i) for i in np.argwhere(differs)[0])
+                    raise _Stop("wrong", f"the first mask of a layer made with rng = np.random.default_rng("
+                                         f"{seed}): entry [{n}, {k}] expected "
+                                         f"{'kept' if want_kept[n, k] else 'dropped'}, got "
+                                         f"{'kept' if out[n, k] != 0 else 'dropped'}; draw the mask as "
+                                         f"rng.random(x.shape) >= p, one draw per forward pass, as the "
+                                         f"grader does")
             ones = np.ones((200, 50))
             first, second = forward(True, ones), forward(True, ones)
             share = float(np.mean(first != 0))

@@ -382,8 +382,11 @@ PART2_CONVENTION_BUGS = {
                                     "d out[0, 0] / d x[0, 0]"),
     "dropout-not-inverted": (layers.DropoutLayer, {"_forward": _dropout_not_inverted}, "forward",
                              "expected 0 (dropped) or x / (1 - p) = 1.3333333"),
+    # Made by a factory (so not held to the course's drawing): the share kept tells.
     "dropout-keeps-with-probability-p": (layers.DropoutLayer, {"_forward": _dropout_keeps_with_p}, "forward",
-                                         "1 - p = 0.75"),
+                                         "1 - p = 0.75", {"p": 0.25, "rng": np.random.default_rng(0)}),
+    "dropout-keeps-with-probability-p-seeded": (layers.DropoutLayer, {"_forward": _dropout_keeps_with_p},
+                                                "forward", "draw the mask as rng.random(x.shape) >= p"),
     "dropout-drops-in-eval": (layers.DropoutLayer, {"_forward": _dropout_in_eval_too}, "forward", "eval mode"),
 }
 
@@ -451,8 +454,10 @@ def test_batch_norm_in_eval_mode_uses_the_running_statistics():
     assert parts(report)["gradient"][0] == parts(report)["backward"][0] == "passes"
 
 
-def test_dropout_checks_the_mask_not_one_draw():
-    """A mask drawn another way (same distribution) passes; the seed is the layer's own."""
+def test_dropout_checks_the_mask_by_its_properties_and_the_courses_drawing():
+    """A layer made by a factory: the mask's properties. layers.DropoutLayer itself (made with
+    np.random.default_rng(0)): also the course's drawing, rng.random(x.shape) >= p, which the
+    grader compares."""
     class BinomialDropout(layers.DropoutLayer):
         def _forward(self, x):
             if not self.training:
@@ -460,7 +465,11 @@ def test_dropout_checks_the_mask_not_one_draw():
             self.scale = self.rng.binomial(1, 1.0 - self.p, x.shape) / (1.0 - self.p)
             return x * self.scale
 
-    assert checks.check_layer(BinomialDropout).passed
+    assert checks.check_layer(lambda: BinomialDropout(p=0.25, rng=np.random.default_rng(0))).passed
+    report = checks.check_layer(BinomialDropout)
+    status, message = parts(report)["forward"]
+    assert status == "wrong" and "draw the mask as rng.random(x.shape) >= p" in message
+    assert parts(report)["gradient"][0] == parts(report)["backward"][0] == "passes"
     assert checks.check_layer(lambda: layers.DropoutLayer(p=0.0, rng=np.random.default_rng(5))).passed
     assert checks.check_layer(lambda: layers.DropoutLayer(p=0.6, rng=np.random.default_rng(5))).passed
 
