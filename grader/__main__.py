@@ -95,8 +95,10 @@ def main(argv=None):
                         default=float(os.environ.get("LAYER_GRADER_IMPORT_TIMEOUT", IMPORT_TIMEOUT)),
                         help="wall-clock seconds for importing the submission "
                              "(default %(default)s; env LAYER_GRADER_IMPORT_TIMEOUT)")
-    parser.add_argument("--part", type=int, choices=[1, 2],
-                        default=int(os.environ.get("LAYER_GRADER_PART") or 0) or None,
+    part_setting = os.environ.get("LAYER_GRADER_PART", "").strip()
+    if part_setting not in ("", "1", "2"):
+        parser.exit(2, f"grader: LAYER_GRADER_PART must be 1, 2 or empty (both parts), got {part_setting!r}\n")
+    parser.add_argument("--part", type=int, choices=[1, 2], default=int(part_setting) if part_setting else None,
                         help="grade one part of the course alone: 1, the homework's layers (70 points), "
                              "or 2, the layers after it (30); default both, 100 (env LAYER_GRADER_PART)")
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"],
