@@ -268,7 +268,7 @@ def _attribute_values(attrs):
     """Scenario attributes split into arrays and JSON-ready plain values (training = False)."""
     arrays, values = {}, {}
     for name, value in attrs.items():
-        if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
+        if isinstance(value, (bool, int, float)):
             values[name] = value
         else:
             arrays[name] = value

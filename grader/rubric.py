@@ -5,9 +5,15 @@ A part is one method of layers.py. Its visible cases are the notebooks' own
 its hidden cases (shown on Gradescope after the due date) add random shapes,
 |x| = 1000, and the course's conventions: ReLU's derivative 1 at 0, eps on
 the sigmoid and tanh diagonals (and the layer's own eps), the 1/N of the
-objectives' mean, inputs left unmodified. Each group of cases scores all or
-nothing: every case of the group must match the reference within the
-tolerance below.
+objectives' mean, inputs left unmodified (Part 2: leaky ReLU's and ELU's
+derivatives at 0, batch normalisation's running statistics and eval mode,
+dropout at p = 0 and in eval, soft targets for the cross entropy from
+logits). Each group of cases scores all or nothing: every case of the group
+must match the reference within the tolerance below.
+
+Part 1 (the homework's layers) and Part 2 (the layers after it) share the 100
+points, 70 and 30; points are multiples of 0.5 so that every one of the 55
+parts has a visible and a hidden group.
 """
 
 #: Relative tolerance of every comparison: far below the 1% error a case must catch.
