@@ -99,7 +99,7 @@ def take_full_screenshot(page, path):
         if hidden <= 0 or height == size["height"]:
             break
         page.set_viewport_size({"width": size["width"], "height": height})
-        page.wait_for_timeout(1000)  # let JupyterLab lay out and draw the cells now in view
+        page.wait_for_timeout(300)  # let JupyterLab lay out and draw the cells now in view
     page.screenshot(path=str(path), full_page=True)
 
 
@@ -242,8 +242,9 @@ def run_notebook(name, lab_server, browser_context, browser_report):
         stderr = page.locator(STDERR_OUTPUT).all_text_contents()
         prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
         n_code_cells = page.locator(".jp-CodeCell").count()
-        n_formulas = count_when_present(page, "mjx-container")
-        n_images = count_when_present(page, ".jp-RenderedImage img")
+        # Wait only for what the notebook must show: a missing kind would cost the whole timeout.
+        n_formulas = count_when_present(page, "mjx-container") if has_maths(name) else 0
+        n_images = count_when_present(page, ".jp-RenderedImage img") if stores_images(cells) else 0
     finally:
         # A picture of whatever the page shows, even (above all) when the test fails.
         with contextlib.suppress(PlaywrightError):
