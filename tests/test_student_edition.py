@@ -1052,16 +1052,23 @@ def _run_notebook(path):
     return None if error is None else tuple(error)
 
 
-def _run_all(folder):
+def _run_all(folder, names=None):
     paths = sorted((folder / "notebooks").glob("*.ipynb"))
+    paths = [path for path in paths if names is None or path.stem in names]
     with ThreadPoolExecutor(max_workers=2) as pool:              # two cores: two kernels at a time
         return dict(zip((p.name for p in paths), pool.map(_run_notebook, paths)))
+
+
+# How a notebook meets the stubs is the same everywhere (the first call of an unwritten
+# method raises); a few notebooks from both parts show it, the reference run below runs all.
+STUB_RUN_SAMPLE = {"00_start_here", "05_softmax", "09_backprop_network", "12_normalisation"}
 
 
 def test_with_the_stubs_a_notebook_stops_at_an_unimplemented_method(student):
     out, summary = student
     messages = {stub["message"] for stub in summary["stubs"]}
-    results = _run_all(out)
+    results = _run_all(out, STUB_RUN_SAMPLE)
+    assert set(results) == {f"{name}.ipynb" for name in STUB_RUN_SAMPLE}
     for name, error in results.items():
         if error is not None:
             assert error[:2] in {("NotImplementedError", message) for message in messages}, (name, error)
