@@ -3,7 +3,9 @@
 nbval checks what the kernel computes; this checks what the learner sees:
 JupyterLab opens the notebook, "Run All Cells" runs it from clean outputs, and
 the page shows rendered formulas and plots and no tracebacks or warnings.
-A screenshot of each notebook lands in test-artifacts/browser/.
+A screenshot of each notebook lands in test-artifacts/browser/: its first
+screen when all is well, the whole notebook when something is wrong (a full
+capture costs about two seconds a notebook).
 
 Each notebook is a test class of its own, so that pytest-xdist's `--dist
 loadscope` spreads the notebooks over the workers (each with its own
@@ -215,6 +217,7 @@ def run_notebook(name, lab_server, browser_context, browser_report):
     screenshot = browser_report.screenshot_path(Path(name).stem)
     stored = (NOTEBOOK_DIR / name).read_bytes()
     seconds = {}
+    problem = True  # until the page has been seen to be fine
     page = browser_context.new_page()
     page.set_default_timeout(OPEN_TIMEOUT * 1000)
     started = time.monotonic()
@@ -226,7 +229,9 @@ def run_notebook(name, lab_server, browser_context, browser_report):
         seconds["opened"] = time.monotonic() - started
 
         if not cells:  # a reference page: nothing to run
-            return check_reference_page(name, page)
+            check_reference_page(name, page)
+            problem = False
+            return
         # Fresh outputs only: clear what the file stored, then run everything.
         run_menu_command(page, "Edit", "Clear Outputs of All Cells")
         wait_for(page, outputs_cleared, 30, lab_server, f"{name}: outputs not cleared")
@@ -240,6 +245,7 @@ def run_notebook(name, lab_server, browser_context, browser_report):
         # view, and their innerText is then empty.
         errors = page.locator(ERROR_OUTPUT).all_text_contents()
         stderr = page.locator(STDERR_OUTPUT).all_text_contents()
+        problem = bool(errors) or any("Traceback" in text or "Warning" in text for text in stderr)
         prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
         n_code_cells = page.locator(".jp-CodeCell").count()
         # Wait only for what the notebook must show: a missing kind would cost the whole timeout.
@@ -248,7 +254,10 @@ def run_notebook(name, lab_server, browser_context, browser_report):
     finally:
         # A picture of whatever the page shows, even (above all) when the test fails.
         with contextlib.suppress(PlaywrightError):
-            take_full_screenshot(page, screenshot)
+            if problem:
+                take_full_screenshot(page, screenshot)
+            else:
+                page.screenshot(path=str(screenshot))
         browser_report.add(name, screenshot, seconds)
         lab_server.shut_down_kernels()
         page.close()  # without saving: the run's outputs stay in the browser
