@@ -5,6 +5,9 @@ forced to pass or to fail to test the exit status of --check.
 """
 
 import importlib.util
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,7 +19,8 @@ spec = importlib.util.spec_from_file_location("bench_layers", REPO_ROOT / "bench
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 
-QUICK = ["--quick", "--repeats", "1"]
+# --default-allocator: the in-process runs below leave this test process's malloc as it is.
+QUICK = ["--quick", "--repeats", "1", "--default-allocator"]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +34,31 @@ def test_bare_numpy_is_the_layers_formula(name, case):
     layer = bench.make_layer(name, x.shape[1], data)
     layer.forward(x)
     np.testing.assert_allclose(bench.bare_numpy(name, layer)(x, g), layer.backward(g), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", bench.BARE_LAYERS)
+def test_the_floor_is_bare_numpy_with_a_kept_copy(name, case):
+    x, g, data = case
+    layer = bench.make_layer(name, x.shape[1], data)
+    layer.forward(x)
+    bare = bench.bare_numpy(name, layer)
+    floor = bench.contract_floor(bare)
+    np.testing.assert_array_equal(floor(x, g), bare(x, g))
+    # The copy it keeps holds x's values in memory of its own, as prev_in does.
+    np.testing.assert_array_equal(floor.kept["prev_in"], x)
+    assert not np.shares_memory(floor.kept["prev_in"], x)
+
+
+def test_the_benchmark_keeps_freed_memory_and_says_so():
+    # A process of its own: mallopt changes the allocator of the whole process.
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "bench_layers.py"), "--quick", "--repeats", "1"],
+        capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+    )
+    header = dict(line.strip().split(None, 1) for line in result.stdout.splitlines()[1:12] if line.strip())
+    on_glibc = platform.libc_ver()[0] == "glibc"
+    assert header["allocator"].startswith("freed memory kept" if on_glibc else "the default"), header
+    assert "floor/bare" in result.stdout
 
 
 def test_every_layer_is_benchmarked():

@@ -431,10 +431,7 @@ BUGS = {
         "_statistics = InputLayer._statistics\n"
         "def _bug(self, data):\n"
         "    _statistics(self, data)\n"
-        "    factor = ((len(data) - 1) / len(data)) ** 0.5\n"
-        "    self.std_x = self.std_x * factor\n"
-        "    self._scaled_inverse_std = self._scaled_inverse_std / factor\n"
-        "    self._inverse_std = self._inverse_std / factor\n"
+        "    self._scaled_std = self._scaled_std * ((len(data) - 1) / len(data)) ** 0.5\n"
         "InputLayer._statistics = _bug"),
     "softmax Jacobian sign": (
         {"SoftmaxLayer.gradient"}, "wrong values",

@@ -172,3 +172,26 @@ def test_input_statistics_are_computed_once_on_first_use():
     assert calls == [(2, 2)]
     with pytest.raises(AttributeError, match="no attribute 'something_else'"):
         layer.something_else
+
+
+def _classes_and_notebooks():
+    """(class name, notebook stem) for every layer or objective class with a solution block."""
+    pairs = set()
+    for begin, _ in BLOCKS:
+        owner, _ = owner_of(begin)
+        cls = getattr(layers, owner or "", None)
+        if isinstance(cls, type) and issubclass(cls, (layers.Layer, layers.Objective)):
+            pairs.add((owner, HINT.match(LINES[begin + 1].strip())["stem"]))
+    return sorted(pairs)
+
+
+@pytest.mark.parametrize("name, stem", _classes_and_notebooks())
+def test_the_notebook_a_hint_names_checks_that_class(name, stem):
+    # A learner sent to a notebook by a hint finds the check of the class there.
+    cells = json.loads((REPO_ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    checked = set()
+    for cell in cells:
+        code = "".join(cell["source"])
+        if cell["cell_type"] == "code" and re.search(r"\bchecks\.check_(layer|objective)\(", code):
+            checked |= set(re.findall(r"\blayers\.(\w+)", code))
+    assert name in checked, f"{stem} has no cell with checks.check_layer/check_objective of layers.{name}"

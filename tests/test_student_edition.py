@@ -163,16 +163,16 @@ def test_input_layer_statistics_are_checked_against_the_data_not_the_layer():
     class WrongStd(layers.InputLayer):
         def __init__(self, data):
             super().__init__(data)
-            self.std_x = self.std_x * 1.01      # what a learner's constructor might store
+            self.own_std = self.std_x * 1.01    # what a learner's constructor might store
 
         def _forward(self, x):
-            return (x - self.mean_x) / self.std_x
+            return (x - self.mean_x) / self.own_std
 
         def _derivative(self):
-            return np.broadcast_to(1.0 / self.std_x, self.prev_in.shape)
+            return np.broadcast_to(1.0 / self.own_std, self.prev_in.shape)
 
         def _backward(self, grad_in):
-            return grad_in / self.std_x
+            return grad_in / self.own_std
 
     statuses = [status for _, status, _ in checks.check_layer(WrongStd).results]
     assert statuses == ["wrong", "wrong", "wrong"]
