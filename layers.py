@@ -519,7 +519,10 @@ class InputLayer(ElementwiseLayer):
         - data: validated float64 array of shape (M, K), M >= 2.
 
         Returns:
-        - None.
+        - None. Sets three arrays of shape (1, K): scale_x, each column's unit
+          (a power of two, 1 for a constant column); _scaled_mean and
+          _scaled_std, its mean and std (ddof=1) in that unit (a constant
+          column: its value and 1).
         """
         ### BEGIN SOLUTION
         # each column's unit, a power of two at or above its largest |value|, then its mean and std (ddof=1) in that unit -- 09_backprop_network, section 1
