@@ -495,10 +495,25 @@ class InputLayer(ElementwiseLayer):
         # Called only for attributes not set yet. The statistics are computed
         # on first use rather than in the constructor, so that a layer can be
         # made, and each of its methods tried, before _statistics is written.
-        if name in InputLayer._statistics_names and "_data" in vars(self):
+        if name not in InputLayer._statistics_names or "_data" not in vars(self):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        expected = ", ".join(InputLayer._statistics_names)
+        try:
             self._statistics(self._data)
-            return object.__getattribute__(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        except AttributeError as error:
+            # Re-raised as another type: Python would read an AttributeError
+            # here as "no such attribute" and show that instead.
+            raise RuntimeError(
+                f"{self.name}._statistics raised AttributeError: {error}. It sets {expected}; "
+                f"mean_x and std_x follow from them."
+            ) from error
+        missing = [label for label in InputLayer._statistics_names if label not in vars(self)]
+        if missing:
+            raise RuntimeError(
+                f"{self.name}._statistics did not set {', '.join(missing)}; it must set "
+                f"{expected}, arrays of shape (1, K)."
+            )
+        return vars(self)[name]
 
     @property
     def mean_x(self):

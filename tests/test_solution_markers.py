@@ -174,6 +174,28 @@ def test_input_statistics_are_computed_once_on_first_use():
         layer.something_else
 
 
+def test_input_statistics_that_set_the_wrong_names_say_which_to_set():
+    # A learner's first try: mean_x and std_x set directly (they follow from the three names).
+    class DirectStatistics(layers.InputLayer):
+        def _statistics(self, data):
+            self.mean_x = data.mean(axis=0, keepdims=True)
+
+    class IncompleteStatistics(layers.InputLayer):
+        def _statistics(self, data):
+            self.scale_x = np.ones((1, data.shape[1]))
+            self._scaled_mean = data.mean(axis=0, keepdims=True)
+
+    data = [[1.0, 2.0], [3.0, 5.0]]
+    for read in (lambda layer: layer.forward([[1.0, 2.0]]), lambda layer: layer.mean_x):
+        # Not AttributeError: behind the mean_x property Python would replace it by "no attribute 'mean_x'".
+        with pytest.raises(RuntimeError, match=r"DirectStatistics\._statistics raised AttributeError: "
+                                               r".*mean_x.*It sets scale_x, _scaled_mean, _scaled_std"):
+            read(DirectStatistics(data))
+        with pytest.raises(RuntimeError, match=r"IncompleteStatistics\._statistics did not set _scaled_std; "
+                                               r"it must set scale_x, _scaled_mean, _scaled_std"):
+            read(IncompleteStatistics(data))
+
+
 def _classes_and_notebooks():
     """(class name, notebook stem) for every layer or objective class with a solution block."""
     pairs = set()
