@@ -8,8 +8,10 @@ the command line is what is tested. Hostile submissions get short timeouts
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import zipfile
@@ -345,19 +347,52 @@ def test_unsandboxed_run_says_so(tmp_path):
 
 #: An interpreter the user nobody may run (this machine's Python lives under /root).
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+NOBODY = 65534
+
+
+def _nobody_can_read(path):
+    """Whether the user nobody can read `path`: asked of the operating system, as nobody."""
+    probe = subprocess.run([str(SYSTEM_PYTHON), "-I", "-c", f"open({str(path)!r}, 'rb').read(1)"],
+                           user=NOBODY, group=NOBODY, extra_groups=[], cwd="/", capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.fixture
+def numpy_nobody_can_read():
+    """This environment's numpy, linked into a folder every user may enter.
+
+    The checkout (and so .venv) may sit in a folder only root can enter, such
+    as one made by mktemp -d; the fallback needs numpy where nobody can read it.
+    """
+    here = Interpreter.current()
+    folder = Path(tempfile.mkdtemp(prefix="numpy-for-nobody-"))
+    folder.chmod(0o755)
+    copies = []
+    for source in (here.numpy_dir, here.numpy_libs):
+        if source is None:
+            copies.append(None)
+            continue
+        target = folder / Path(source).name
+        try:  # hard links: no copy of the bytes (same file system)
+            shutil.copytree(source, target, copy_function=os.link)
+        except (OSError, shutil.Error):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target)
+        copies.append(str(target))
+    yield copies
+    shutil.rmtree(folder)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not SYSTEM_PYTHON.exists(),
                     reason="needs root and a system Python of the same version")
-def test_fallback_as_nobody_grades_and_says_it_is_not_sandboxed(tmp_path):
+def test_fallback_as_nobody_grades_and_says_it_is_not_sandboxed(tmp_path, numpy_nobody_can_read):
     here = Interpreter.current()
-    interpreter = Interpreter(str(SYSTEM_PYTHON), here.stdlib, here.dynload, None,
-                              here.numpy_dir, here.numpy_libs)
+    interpreter = Interpreter(str(SYSTEM_PYTHON), here.stdlib, here.dynload, None, *numpy_nobody_can_read)
     sandbox = Sandbox("user", interpreter=interpreter, reference_file=REFERENCE)
     assert sandbox.mode == "user"
     statement = sandbox.statement()
     assert statement.startswith("NOT SANDBOXED") and "nobody" in statement
-    assert ("including the reference solution" in statement) == bool(REFERENCE.stat().st_mode & 0o004)
+    assert ("including the reference solution" in statement) == _nobody_can_read(REFERENCE)
     assert grade(REFERENCE, sandbox=sandbox).score == 100
     stubs = grade_text(tmp_path, stub_source(), sandbox=sandbox)
     assert stubs.score == 0 and stubs.sandbox_statement == statement
