@@ -582,7 +582,7 @@ class InputLayer(ElementwiseLayer):
         # grad_in / std, column by column, without the Jacobian -- 09_backprop_network, section 1
         # (two divisions rather than a product with 1 / std, which may be inf:
         # a zero gradient must stay 0, not become 0 * inf = NaN)
-        with np.errstate(over="ignore"):  # a product beyond float64 is +-inf
+        with np.errstate(over="ignore"):  # a quotient beyond float64 is +-inf
             out = grad_in / self.scale_x
             out /= self._scaled_std
         return out
@@ -838,7 +838,7 @@ class LogisticSigmoidLayer(_EpsSetting, ElementwiseLayer):
             np.exp(out, out=out)
         out += 1.0
         # 1 / out as a division: the same numbers as np.reciprocal, which
-        # numpy does not vectorise (measured: twice the time of the division).
+        # took twice as long here.
         np.divide(1.0, out, out=out)
         return out
         ### END SOLUTION
